@@ -109,7 +109,13 @@ def build_leaver_cohort(
     followed for the whole window), sorted by ``stay_id``.
     """
     ended = stays[stays[Stays.discharge_date].notna() & (stays[Stays.discharge_date] <= follow_up.data_end)]
-    child_columns = [Children.child_id, Children.sex, Children.birth_month, Children.ethnicity, Children.local_authority]
+    child_columns = [
+        Children.child_id,
+        Children.sex,
+        Children.birth_month,
+        Children.ethnicity,
+        Children.local_authority,
+    ]
     cohort = ended.merge(children[child_columns], on=Stays.child_id, how="left", validate="many_to_one")
     cohort = cohort.rename(columns={Stays.discharge_date: "index_date"})
     cohort["length_of_stay_days"] = (cohort["index_date"] - cohort[Stays.admission_date]).dt.days.astype(int)

@@ -22,10 +22,21 @@ class StructuralError(OutcomesError):
     exit_code = 2
 
     def __init__(self, file: str, problem: str, fix: str) -> None:
-        self.file = file
-        self.problem = problem
-        self.fix = fix
-        super().__init__(f"{file}: {problem}. {fix}")
+        self.problems = [f"{file}: {problem}. {fix}"]
+        super().__init__(self.problems[0])
+
+    @classmethod
+    def many(cls, problems: list[str]) -> StructuralError:
+        """One error listing several structural problems, so all can be fixed in one go."""
+        error = cls.__new__(cls)
+        error.problems = list(problems)
+        Exception.__init__(
+            error,
+            "\n".join(problems)
+            if len(problems) == 1
+            else f"{len(problems)} structural problems:\n" + "\n".join(f"  - {p}" for p in problems),
+        )
+        return error
 
 
 class DataContractError(OutcomesError):

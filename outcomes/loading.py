@@ -1,9 +1,438 @@
 """Loading a data folder and validating it against the data contract.
 
-(Being written: see issue 2.) Public API:
+``load_data(data_dir)`` reads one CSV or Parquet file per table, named after
+the table (``stays.csv`` or ``stays.parquet``), and judges every row in one
+pass, in four stages:
 
-``load_data(data_dir) -> LoadResult`` reads one CSV or Parquet file per table,
-named after the table (``stays.csv`` or ``stays.parquet``), validates every row
-and every cross-table rule in one pass and returns the accepted rows, typed as
-the contract declares, with the rejects and the counts.
+1. **Structure.** Every required table is there, readable, UTF-8, comma
+   separated, with every required column. A structural problem stops the run
+   with :class:`~outcomes.errors.StructuralError` (exit code 2) naming every
+   such problem at once, before any row is judged.
+2. **Parsing.** Each cell is parsed into the type the contract declares.
+3. **Table rules.** Keys are unique (the first row with a key is kept), then
+   the pandera model of each table checks codes, ranges and row rules.
+4. **Cross-table rules** (:mod:`outcomes.contract.rules`), in order, so a row
+   that refers to a rejected row is rejected too.
+
+A rejected row is never dropped silently: it is listed in ``rejects`` (file,
+row, column, value, rule) and counted, and for every table
+``read == accepted + rejected``.
 """
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+import pandera.pandas as pa
+
+from outcomes.contract.rules import CROSS_TABLE_RULES
+from outcomes.contract.tables import TABLES, Table
+from outcomes.errors import StructuralError
+from outcomes.reading import FILE_COLUMN, MAX_FIELD_CHARACTERS, ROW, RawTable, long_cells, parse_column, read_cells
+
+log = logging.getLogger(__name__)
+
+REJECT_COLUMNS = ["file", "row", "column", "value", "rule", "code"]
+MAX_VALUE_SHOWN = 200
+SUFFIXES = (".csv", ".parquet")
+
+
+@dataclass(frozen=True)
+class TableCount:
+    """Rows of one table: ``read == accepted + rejected`` always."""
+
+    table: str
+    file: str
+    read: int
+    accepted: int
+    rejected: int
+
+    def __post_init__(self) -> None:
+        if self.read != self.accepted + self.rejected:
+            raise AssertionError(
+                f"{self.table}: {self.read} read != {self.accepted} accepted + {self.rejected} rejected"
+            )
+
+
+@dataclass
+class LoadResult:
+    """What ``load_data`` found.
+
+    Attributes
+    ----------
+    tables : accepted rows of every table found, typed as the contract declares.
+    rejects : one row per problem: file, row, column, value, rule, code.
+    counts : rows read, accepted and rejected per table.
+    notes : things worth knowing that are not rejections (blank lines, extra columns, optional tables absent).
+    input_hashes : SHA-256 of every file read, for the run record.
+    """
+
+    data_dir: Path
+    tables: dict[str, pd.DataFrame]
+    rejects: pd.DataFrame
+    counts: dict[str, TableCount]
+    notes: list[str] = field(default_factory=list)
+    input_hashes: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def rejected_rows(self) -> int:
+        return sum(count.rejected for count in self.counts.values())
+
+    def counts_frame(self) -> pd.DataFrame:
+        return pd.DataFrame([vars(count) for count in self.counts.values()])
+
+
+class _Rejects:
+    """Collects problems and the rows they condemn, table by table."""
+
+    def __init__(self) -> None:
+        self.problems: list[dict[str, object]] = []
+        self.rows: dict[str, set[object]] = {}  # table -> frame index of each condemned row
+
+    def add(
+        self,
+        table: str,
+        frame: pd.DataFrame,
+        index: object,
+        column: str,
+        value: object,
+        rule: str,
+        code: str,
+        *,
+        pii: bool,
+    ) -> None:
+        """Record a problem with the row at ``index`` of ``frame`` (which carries ROW and FILE_COLUMN)."""
+        self.note(frame.at[index, FILE_COLUMN], frame.at[index, ROW], column, value, rule, code, pii=pii)
+        self.rows.setdefault(table, set()).add(index)
+
+    def note(self, file: str, row: int, column: str, value: object, rule: str, code: str, *, pii: bool) -> None:
+        """Record a problem with a row that never became part of a frame (a malformed CSV line)."""
+        self.problems.append(
+            {
+                "file": str(file),
+                "row": int(row),
+                "column": column,
+                "value": _shown(value, pii),
+                "rule": rule,
+                "code": code,
+            }
+        )
+
+    def condemned(self, table: str, frame: pd.DataFrame) -> pd.Series:
+        return pd.Series(frame.index.isin(list(self.rows.get(table, set()))), index=frame.index)
+
+    def frame(self) -> pd.DataFrame:
+        if not self.problems:
+            return pd.DataFrame(columns=REJECT_COLUMNS)
+        frame = pd.DataFrame(self.problems, columns=REJECT_COLUMNS)
+        return frame.sort_values(["file", "row", "code", "column"], kind="stable").reset_index(drop=True)
+
+
+def _shown(value: object, pii: bool) -> str:
+    """A cell as the rejects file shows it: identifiers are never written out, long cells are cut."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return ""
+    if pii:
+        return "<identifier withheld>"
+    if isinstance(value, pd.Timestamp):
+        return value.strftime("%Y-%m-%d")
+    text = str(value)
+    if len(text) > MAX_VALUE_SHOWN:
+        return f"{text[:MAX_VALUE_SHOWN]}... ({len(text):,} characters)"
+    return text
+
+
+def find_table_files(data_dir: Path) -> dict[str, Path]:
+    """The file of each contract table present in ``data_dir``.
+
+    Raises
+    ------
+    StructuralError
+        If the folder is missing, a table has both a CSV and a Parquet file, or a required table is absent.
+    """
+    if not data_dir.is_dir():
+        raise StructuralError(str(data_dir), "is not a folder", "Give the folder holding one file per table.")
+    found: dict[str, Path] = {}
+    problems: list[str] = []
+    for name, table in TABLES.items():
+        candidates = [data_dir / f"{name}{suffix}" for suffix in SUFFIXES if (data_dir / f"{name}{suffix}").is_file()]
+        if len(candidates) > 1:
+            problems.append(f"{data_dir}: both {candidates[0].name} and {candidates[1].name} exist. Keep one of them.")
+        elif candidates:
+            found[name] = candidates[0]
+        elif table.required:
+            problems.append(
+                f"{data_dir / (name + '.csv')}: required table '{name}' is missing. "
+                f"Add {name}.csv or {name}.parquet (see the data dictionary: `outcomes dictionary`)."
+            )
+    if problems:
+        raise StructuralError.many(problems)
+    return found
+
+
+def _kind(column: pa.Column) -> str:
+    dtype = str(column.dtype)
+    if dtype.startswith("datetime"):
+        return "date"
+    return {"boolean": "boolean", "Int64": "integer", "Float64": "number"}.get(dtype, "string")
+
+
+def _date_format(column: pa.Column) -> str:
+    return "%Y-%m" if (column.metadata or {}).get("format") == "YYYY-MM" else "%Y-%m-%d"
+
+
+def _structure_problems(table: Table, raw: RawTable) -> tuple[list[str], list[str]]:
+    missing = [name for name in table.required_columns if name not in raw.header]
+    extra = [name for name in raw.header if name not in table.columns]
+    problems = []
+    if missing:
+        problems.append(
+            f"{raw.file}: required column(s) missing: {', '.join(missing)}. "
+            f"The table '{table.name}' needs: {', '.join(table.required_columns)}."
+        )
+    notes = [f"{raw.file}: column(s) not in the contract ignored: {', '.join(extra)}"] if extra else []
+    return problems, notes
+
+
+def _parse(table: Table, raw: RawTable, rejects: _Rejects) -> pd.DataFrame:
+    """Typed frame of the table's columns; cells that do not parse are rejected (and left empty)."""
+    frame = raw.frame
+    pii = set(table.pii_columns)
+    present = [name for name in table.columns if name in frame.columns]
+    text_columns = [name for name in present if frame[name].dtype == object]
+    if FILE_COLUMN not in frame.columns:
+        frame[FILE_COLUMN] = raw.file
+    for index, column in long_cells(frame, text_columns):
+        rejects.add(
+            table.name,
+            frame,
+            index,
+            column,
+            frame.at[index, column],
+            f"value longer than {MAX_FIELD_CHARACTERS:,} characters",
+            "P01",
+            pii=column in pii,
+        )
+    typed = pd.DataFrame({ROW: frame[ROW].to_numpy(), FILE_COLUMN: frame[FILE_COLUMN].to_numpy()}, index=frame.index)
+    for name in present:
+        column = table.columns[name]
+        date_format = raw.date_formats.get(name, _date_format(column))
+        values, failed, rule = parse_column(frame[name], _kind(column), date_format=date_format)
+        for index in failed.index[failed.to_numpy()]:
+            rejects.add(table.name, frame, index, name, frame.at[index, name], rule, "P02", pii=name in pii)
+        typed[name] = values
+    return typed
+
+
+def _friendly(check: str, column: str, table: Table) -> tuple[str, str]:
+    """A rule in words, and its code, from a pandera check description."""
+    codes = (table.columns[column].metadata or {}).get("codes") if column in table.columns else None
+    if check.startswith("isin("):
+        return f"not a valid code: must be one of the {codes or 'listed'} codes (see the data dictionary)", "T01"
+    if check == "not_nullable":
+        return "a value is required", "T02"
+    if check.startswith("greater_than_or_equal_to(") and "00:00:00" in check:
+        return "date is before 1990-01-01", "T03"
+    if check.startswith(("greater_than_or_equal_to(", "less_than_or_equal_to(", "in_range(")):
+        bound = re.sub(r"^\w+\((.*)\)$", r"\1", check)
+        return f"out of range ({check.split('(')[0].replace('_', ' ')} {bound})", "T04"
+    if check.startswith("str_matches("):
+        return f"does not have the required form ({check[len('str_matches(') : -1]})", "T05"
+    if check.startswith("str_length("):
+        return "must be 1 to 64 characters", "T06"
+    return check, "T07"
+
+
+def _apply_table_rules(table: Table, typed: pd.DataFrame, rejects: _Rejects) -> None:
+    pii = set(table.pii_columns)
+    key = list(table.key)
+    if all(k in typed.columns for k in key):
+        keyed = typed[key].notna().all(axis=1)
+        duplicated = keyed & typed.duplicated(subset=key, keep="first")
+        first_rows = typed[keyed].drop_duplicates(subset=key, keep="first").set_index(key)[ROW]
+        for index in typed.index[duplicated.to_numpy()]:
+            value = typed.at[index, key[0]] if len(key) == 1 else tuple(typed.loc[index, key])
+            rejects.add(
+                table.name,
+                typed,
+                index,
+                "+".join(key),
+                value,
+                f"duplicate key: first seen on row {first_rows.loc[value]}",
+                "T08",
+                pii=False,
+            )
+    candidates = typed.drop(columns=[ROW, FILE_COLUMN])
+    candidates = candidates[~rejects.condemned(table.name, typed)]
+    # Uniqueness was judged above (keeping the first row), so pandera need not flag every copy.
+    schema = table.schema.update_columns({name: {"unique": False} for name in table.columns if name in candidates})
+    try:
+        schema.validate(candidates, lazy=True)
+    except pa.errors.SchemaErrors as errors:
+        _record_schema_failures(table, typed, errors.failure_cases, rejects, pii)
+
+
+def _record_schema_failures(
+    table: Table, typed: pd.DataFrame, failures: pd.DataFrame, rejects: _Rejects, pii: set[str]
+) -> None:
+    failures = failures[failures["index"].notna()]
+    for context, group in failures.groupby("schema_context", sort=False):
+        if context == "DataFrameSchema":  # a row rule: one reject per row, naming the columns it involves
+            for (index, check), _ in group.groupby(["index", "check"], sort=False):
+                involved = [name for name in table.columns if re.search(rf"\b{name}\b", str(check))]
+                value = " | ".join(_shown(typed.at[index, name], name in pii) for name in involved)
+                rejects.add(table.name, typed, index, "+".join(involved), value, str(check), "T09", pii=False)
+        else:
+            for _, failure in group.iterrows():
+                column, index = str(failure["column"]), failure["index"]
+                rule, code = _friendly(str(failure["check"]), column, table)
+                value = typed.at[index, column] if column in typed.columns else failure["failure_case"]
+                rejects.add(table.name, typed, index, column, value, rule, code, pii=column in pii)
+
+
+def _future_dates(table: Table, typed: pd.DataFrame, today: pd.Timestamp, rejects: _Rejects) -> None:
+    pii = set(table.pii_columns)
+    for name, column in table.columns.items():
+        if name in typed.columns and _kind(column) == "date":
+            future = typed[name].notna() & (typed[name] > today)
+            for index in typed.index[future.to_numpy()]:
+                rejects.add(
+                    table.name,
+                    typed,
+                    index,
+                    name,
+                    typed.at[index, name],
+                    f"date is in the future (after {today:%Y-%m-%d})",
+                    "T10",
+                    pii=name in pii,
+                )
+
+
+def _file_hash(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def load_data(
+    data_dir: Path | str, *, today: date | None = None, extra_tables: dict[str, RawTable] | None = None
+) -> LoadResult:
+    """Read and validate a data folder against the data contract.
+
+    Parameters
+    ----------
+    data_dir : folder with one ``{table}.csv`` or ``{table}.parquet`` per table.
+    today : the date after which a date is "in the future" (default: the real today).
+    extra_tables : tables read by an adapter (for example SSDA903 files), used
+        for tables the folder itself does not hold.
+
+    Returns
+    -------
+    LoadResult
+
+    Raises
+    ------
+    StructuralError
+        Listing every structural problem found (missing table or column,
+        unreadable or empty file, wrong encoding or delimiter).
+    """
+    data_dir = Path(data_dir)
+    extra_tables = extra_tables or {}
+    files = find_table_files_allowing(data_dir, set(extra_tables))
+    now = pd.Timestamp(today or date.today())
+
+    raw_tables: dict[str, RawTable] = {}
+    problems: list[str] = []
+    notes: list[str] = []
+    for name in TABLES:
+        if name in files:
+            try:
+                raw_tables[name] = read_cells(files[name])
+            except StructuralError as error:
+                problems.append(str(error))
+        elif name in extra_tables:
+            raw_tables[name] = extra_tables[name]
+    for name, raw in raw_tables.items():
+        table_problems, table_notes = _structure_problems(TABLES[name], raw)
+        problems += table_problems
+        notes += table_notes + [f"{raw.file}: {note}" for note in raw.notes]
+    if problems:
+        raise StructuralError.many(problems)
+    absent = [name for name in TABLES if name not in raw_tables]
+    if absent:
+        notes.append(f"optional table(s) not supplied: {', '.join(absent)}")
+
+    rejects = _Rejects()
+    typed_tables: dict[str, pd.DataFrame] = {}
+    for name, raw in raw_tables.items():
+        table = TABLES[name]
+        for row, column, value, rule in raw.problems:
+            rejects.note(raw.file, row, column, value, rule, "P00", pii=False)
+        typed = _parse(table, raw, rejects)
+        _future_dates(table, typed, now, rejects)
+        _apply_table_rules(table, typed, rejects)
+        typed_tables[name] = typed
+
+    accepted = {name: frame[~rejects.condemned(name, frame)] for name, frame in typed_tables.items()}
+    for rule in CROSS_TABLE_RULES:
+        if not all(needed in accepted for needed in rule.needs):
+            continue
+        frame = accepted[rule.table]
+        failing = rule.failing(accepted).reindex(frame.index).fillna(False).astype(bool)
+        pii = set(TABLES[rule.table].pii_columns)
+        for index in frame.index[failing.to_numpy()]:
+            value = " | ".join(_shown(frame.at[index, c], c in pii) for c in rule.columns)
+            rejects.add(
+                rule.table,
+                frame,
+                index,
+                "+".join(rule.columns),
+                value,
+                rule.message,
+                rule.code,
+                pii=False,
+            )
+        accepted[rule.table] = frame[~failing]
+
+    counts = {}
+    for name, raw in raw_tables.items():
+        malformed = len({row for row, *_ in raw.problems})
+        rejected = len(rejects.rows.get(name, set())) + malformed
+        read = len(raw.frame) + malformed
+        counts[name] = TableCount(name, raw.file, read, read - rejected, rejected)
+    tables = {name: frame.drop(columns=[ROW, FILE_COLUMN]).reset_index(drop=True) for name, frame in accepted.items()}
+    for name, frame in tables.items():
+        # Optional columns the file did not have are added empty, so every table has every column.
+        for column_name, column in TABLES[name].columns.items():
+            if column_name not in frame.columns:
+                frame[column_name] = pd.Series(dtype=str(column.dtype) if _kind(column) != "date" else "datetime64[ns]")
+        tables[name] = frame[list(TABLES[name].columns)]
+    hashes = {str(path.name): _file_hash(path) for path in files.values()}
+    log.info("loaded %s: %d tables, %d rows rejected", data_dir, len(tables), sum(c.rejected for c in counts.values()))
+    return LoadResult(data_dir, tables, rejects.frame(), counts, notes, hashes)
+
+
+def find_table_files_allowing(data_dir: Path, supplied: set[str]) -> dict[str, Path]:
+    """Like :func:`find_table_files`, but tables an adapter supplies need no file."""
+    if not supplied:
+        return find_table_files(data_dir)
+    try:
+        return find_table_files(data_dir)
+    except StructuralError as error:
+        remaining = [p for p in error.problems if not any(f"required table '{name}'" in p for name in supplied)]
+        if remaining:
+            raise StructuralError.many(remaining) from None
+        return {
+            name: data_dir / f"{name}{suffix}"
+            for name in TABLES
+            for suffix in SUFFIXES
+            if (data_dir / f"{name}{suffix}").is_file()
+        }

@@ -61,7 +61,8 @@ def cli(verbose: int) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Entry point: runs the CLI and turns framework errors into messages and exit codes."""
     try:
-        cli.main(args=argv, standalone_mode=False)
+        # Without standalone mode click returns the code of ctx.exit(code) instead of exiting.
+        returned = cli.main(args=argv, standalone_mode=False)
     except OutcomesError as error:
         click.echo(f"error: {error}", err=True)
         return error.exit_code
@@ -73,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
         return error.exit_code
     except click.exceptions.Exit as exit_:
         return exit_.exit_code
-    return 0
+    return returned if isinstance(returned, int) else 0
 
 
 if __name__ == "__main__":

@@ -374,10 +374,28 @@ class CareLeaverAccommodation(CodeList):
 CODE_LISTS: dict[str, type[CodeList]] = {
     cls.__name__: cls
     for cls in (
-        Pathway, Route, HomeType, Region, LegalBasis, AlternativeSetting, Destination,
-        Behaviour, IncidentType, WellbeingInstrument, WellbeingTiming, Sex, Ethnicity,
-        ReasonNewEpisode, LegalStatus, CategoryOfNeed, Placement, PlacementProvider,
-        ReasonEpisodeCeased, ReasonPlaceChange, CareLeaverInTouch, CareLeaverActivity,
+        Pathway,
+        Route,
+        HomeType,
+        Region,
+        LegalBasis,
+        AlternativeSetting,
+        Destination,
+        Behaviour,
+        IncidentType,
+        WellbeingInstrument,
+        WellbeingTiming,
+        Sex,
+        Ethnicity,
+        ReasonNewEpisode,
+        LegalStatus,
+        CategoryOfNeed,
+        Placement,
+        PlacementProvider,
+        ReasonEpisodeCeased,
+        ReasonPlaceChange,
+        CareLeaverInTouch,
+        CareLeaverActivity,
         CareLeaverAccommodation,
     )
 }

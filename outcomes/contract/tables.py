@@ -21,7 +21,6 @@ Column metadata keys:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Optional
 
 import pandas as pd
 import pandera.pandas as pa
@@ -77,7 +76,9 @@ def _pii(description: str, *, nullable: bool = True, **checks: object) -> object
 class Children(pa.DataFrameModel):
     """One row per child: the pseudonymous child and what is published about them."""
 
-    child_id: Series[String] = _id_field("Pseudonymous child identifier, the key every other table refers to.", unique=True)
+    child_id: Series[String] = _id_field(
+        "Pseudonymous child identifier, the key every other table refers to.", unique=True
+    )
     sex: Series[String] = _code_field(codes.Sex, "Sex, SSDA903 code.")
     birth_month: Series[Date] = pa.Field(
         ge=EARLIEST_DATE,
@@ -183,7 +184,9 @@ class Stays(pa.DataFrameModel):
     urn: Series[String] = pa.Field(description="Home (Ofsted URN).")
     referral_id: Series[String] = pa.Field(nullable=True, description="Referral that led to the stay, where known.")
     admission_date: Series[Date] = _date_field("Date of admission.")
-    discharge_date: Series[Date] = _date_field("Date of discharge; empty while the child is still there.", nullable=True)
+    discharge_date: Series[Date] = _date_field(
+        "Date of discharge; empty while the child is still there.", nullable=True
+    )
     pathway: Series[String] = _code_field(codes.Pathway, "Pathway of the stay.")
     legal_basis: Series[String] = _code_field(codes.LegalBasis, "Legal basis of the stay.")
     destination: Series[String] = _code_field(
@@ -212,11 +215,11 @@ class _FollowUpSource(pa.DataFrameModel):
 
     record_id: Series[String] = _id_field("Record identifier within the source.", unique=True)
     child_id: Series[String] = _id_field("Child, where the source carries the id; empty otherwise.", nullable=True)
-    forename: Optional[Series[String]] = _pii("Forename, where the source has no child id.")
-    surname: Optional[Series[String]] = _pii("Surname, where the source has no child id.")
-    date_of_birth: Optional[Series[Date]] = _pii("Date of birth, where the source has no child id.", ge=EARLIEST_DATE)
-    sex_recorded: Optional[Series[String]] = _pii("Sex as the source recorded it (SSDA903 code).")
-    postcode: Optional[Series[String]] = _pii("Postcode, where the source has no child id.")
+    forename: Series[String] | None = _pii("Forename, where the source has no child id.")
+    surname: Series[String] | None = _pii("Surname, where the source has no child id.")
+    date_of_birth: Series[Date] | None = _pii("Date of birth, where the source has no child id.", ge=EARLIEST_DATE)
+    sex_recorded: Series[String] | None = _pii("Sex as the source recorded it (SSDA903 code).")
+    postcode: Series[String] | None = _pii("Postcode, where the source has no child id.")
 
     @pa.dataframe_check(error="a record needs child_id or identifiers (surname and date_of_birth) to be linked")
     def linkable(cls, df: pd.DataFrame) -> Series[bool]:
@@ -267,7 +270,9 @@ class MentalHealth(pa.DataFrameModel):
     stay_id: Series[String] = _id_field("Stay the assessment happened in.")
     assessment_date: Series[Date] = _date_field("Date of the assessment.")
     need_identified: Series[Boolean] = _flag_field("True if a mental-health need was identified.")
-    need_met: Series[Boolean] = _flag_field("True if the identified need was met; empty if none identified.", nullable=True)
+    need_met: Series[Boolean] = _flag_field(
+        "True if the identified need was met; empty if none identified.", nullable=True
+    )
     need_met_date: Series[Date] = _date_field("Date the need was first met (treatment began).", nullable=True)
 
     @pa.dataframe_check(error="need_met is recorded only where a need was identified")
@@ -379,7 +384,9 @@ TABLES: dict[str, Table] = {
         Table("incidents", Incidents, "incident during a stay", (Incidents.incident_id,)),
         Table("mental_health", MentalHealth, "assessment during a stay", (MentalHealth.assessment_id,)),
         Table("wellbeing", Wellbeing, "measurement", (Wellbeing.measurement_id,)),
-        Table("health_checks", HealthChecks, "child x year after exit (OC2)", (HealthChecks.record_id,), follow_up=True),
+        Table(
+            "health_checks", HealthChecks, "child x year after exit (OC2)", (HealthChecks.record_id,), follow_up=True
+        ),
         Table("care_leavers", CareLeavers, "child x year after exit (OC3)", (CareLeavers.record_id,), follow_up=True),
         Table("education", Education, "child x academic year", (Education.record_id,), follow_up=True),
     )
