@@ -25,8 +25,8 @@ MAX_FIELD_CHARACTERS = 1_000
 _CSV_FIELD_LIMIT = 64 * 1024 * 1024  # read oversize cells so they can be rejected by rule
 csv.field_size_limit(_CSV_FIELD_LIMIT)
 
-TRUE_WORDS = frozenset({"true", "t", "yes", "y", "1"})
-FALSE_WORDS = frozenset({"false", "f", "no", "n", "0"})
+TRUE_WORDS = ["true", "t", "yes", "y", "1"]
+FALSE_WORDS = ["false", "f", "no", "n", "0"]
 ROW = "_row"
 """Column holding each row's place in its file (line number in a CSV, record number in Parquet)."""
 FILE_COLUMN = "_file"
@@ -114,7 +114,7 @@ def read_csv_cells(path: Path) -> RawTable:
                     rule += " (the file may be truncated)"
                 problems.append((line, "", shown, rule))
                 continue
-            rows.append([cell if cell.strip() else None for cell in record])
+            rows.append(record)  # empty cells become missing when parsed (vectorised there)
             lines.append(line)
     except csv.Error as error:
         raise StructuralError(
@@ -170,10 +170,10 @@ def read_cells(path: Path) -> RawTable:
 
 
 def _as_text(series: pd.Series) -> pd.Series:
-    """Cells as stripped text, or None when empty."""
-    text = series.astype(object).where(series.notna(), None)
-    text = text.map(lambda v: v.strip() if isinstance(v, str) else (v if v is None else str(v)))
-    return text.where(text.map(lambda v: v is not None and v != ""), None)
+    """Cells as stripped text (object dtype), with None where a cell is missing or blank."""
+    text = series.astype("string[pyarrow]").str.strip()  # Arrow kernels: vectorised, not per cell
+    text = text.where(text != "")
+    return text.astype(object).where(text.notna(), None)
 
 
 def parse_column(series: pd.Series, kind: str, *, date_format: str = "%Y-%m-%d") -> tuple[pd.Series, pd.Series, str]:
@@ -201,8 +201,13 @@ def parse_column(series: pd.Series, kind: str, *, date_format: str = "%Y-%m-%d")
     if kind == "boolean":
         if pd.api.types.is_bool_dtype(series):
             return series.astype("boolean"), pd.Series(False, index=series.index), ""
-        text = _as_text(series).map(lambda v: v.lower() if isinstance(v, str) else v)
-        values = text.map(lambda v: True if v in TRUE_WORDS else (False if v in FALSE_WORDS else None))
+        text = _as_text(series)
+        lowered = text.astype("string").str.lower()
+        values = pd.Series(
+            np.where(lowered.isin(TRUE_WORDS), True, np.where(lowered.isin(FALSE_WORDS), False, None)),
+            index=series.index,
+            dtype=object,
+        )
         return values.astype("boolean"), text.notna() & values.isna(), "must be true or false (also 1/0, yes/no)"
     if kind in ("integer", "number"):
         text = _as_text(series) if not pd.api.types.is_numeric_dtype(series) else series
@@ -223,6 +228,6 @@ def long_cells(frame: pd.DataFrame, columns: Iterable[str]) -> list[tuple[int, s
     """(index, column) of text cells longer than :data:`MAX_FIELD_CHARACTERS`."""
     found: list[tuple[int, str]] = []
     for column in columns:
-        lengths = frame[column].map(lambda v: len(v) if isinstance(v, str) else 0)
-        found.extend((index, column) for index in lengths.index[lengths > MAX_FIELD_CHARACTERS])
+        lengths = frame[column].astype("string[pyarrow]").str.len().fillna(0)
+        found.extend((index, column) for index in lengths.index[(lengths > MAX_FIELD_CHARACTERS).to_numpy()])
     return found
