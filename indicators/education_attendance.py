@@ -1,0 +1,58 @@
+"""Leavers not persistently absent in the academic year after leaving (Table 6, long term: education)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from outcomes.contract.tables import Education
+from outcomes.indicator import (
+    LEAVER_NEEDS,
+    Declaration,
+    IndicatorData,
+    ProportionIndicator,
+    academic_year,
+    education_in_year,
+    uses,
+)
+
+PERSISTENT_ABSENCE_BELOW = 90.0
+"""DfE's persistent absence: missing 10% or more of possible sessions."""
+
+
+def first_full_academic_year(data: IndicatorData) -> pd.DataFrame:
+    """Leavers whose first full academic year after discharge has ended by the data end, with its record."""
+    leavers = data.leavers
+    year = academic_year(leavers["index_date"]) + 1
+    year_end = pd.to_datetime((year + 1).astype(str) + "-08-31")
+    followed = leavers[(year_end <= leavers["follow_up_end"]).to_numpy()]
+    return education_in_year(data, followed, year[followed.index])
+
+
+class EducationAttendance(ProportionIndicator):
+    declaration = Declaration(
+        code="education_attendance",
+        title="Not persistently absent after leaving",
+        term="long",
+        table6_outcome="Educational attainment",
+        definition=(
+            "Of leavers with school attendance recorded for the first full academic year after discharge, "
+            "the share attending at least 90% of possible sessions (not persistently absent)."
+        ),
+        numerator="Leavers with attendance of 90% or more.",
+        denominator="Leavers with attendance recorded for the first full academic year after discharge.",
+        unit="%",
+        polarity="higher_is_better",
+        needs=(
+            *LEAVER_NEEDS,
+            uses(Education, Education.child_id, Education.academic_year, Education.attendance_pct),
+        ),
+        source="Table 6 of the 2022 report; school census attendance (DfE persistent absence threshold).",
+        caveats=("Attendance is recorded for pupils of compulsory school age only.",),
+    )
+
+    def denominator(self, data: IndicatorData) -> pd.DataFrame:
+        units = first_full_academic_year(data)
+        return units[units[Education.attendance_pct].notna()]
+
+    def numerator(self, data: IndicatorData, units: pd.DataFrame) -> pd.Series:
+        return units[Education.attendance_pct] >= PERSISTENT_ABSENCE_BELOW

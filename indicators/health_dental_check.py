@@ -1,0 +1,48 @@
+"""Dental check in the year after leaving (Table 6, long term: health)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from outcomes.contract.tables import HealthChecks
+from outcomes.indicator import LEAVER_NEEDS, Declaration, IndicatorData, ProportionIndicator, uses
+
+# OC2 covers the year to 31 March; the record dated in the 12 months after discharge is the year after exit.
+MONTHS_CENTRE = 6
+
+
+class HealthDentalCheck(ProportionIndicator):
+    declaration = Declaration(
+        code="health_dental_check",
+        title="Dental check in the year after leaving",
+        term="long",
+        table6_outcome="Health outcomes (e.g. vaccinations and dental treatment)",
+        definition=(
+            "Of leavers with an SSDA903 OC2 record for the year after discharge (dated within 12 months of it), "
+            "the share recorded as having a dental check."
+        ),
+        numerator="Leavers whose OC2 TEETH_CHECK flag is true.",
+        denominator="Leavers followed for 12 months with OC2 TEETH_CHECK recorded in that year.",
+        unit="%",
+        polarity="higher_is_better",
+        needs=(
+            *LEAVER_NEEDS,
+            uses(HealthChecks, HealthChecks.child_id, HealthChecks.period_end, HealthChecks.teeth_check),
+        ),
+        source="Table 6 of the 2022 report; SSDA903 OC2 TEETH_CHECK.",
+        caveats=(
+            "OC2 is returned only for children looked after for at least 12 months at 31 March; "
+            "leavers outside care are not in the figure.",
+        ),
+    )
+
+    def denominator(self, data: IndicatorData) -> pd.DataFrame:
+        followed = data.annual_record_at("health_checks", MONTHS_CENTRE)
+        return followed[followed[HealthChecks.teeth_check].notna()]
+
+    def numerator(self, data: IndicatorData, units: pd.DataFrame) -> pd.Series:
+        return units[HealthChecks.teeth_check].astype(bool)
+
+    def run_notes(self, data: IndicatorData, units: pd.DataFrame) -> list[str]:
+        followed = len(data.annual_record_at("health_checks", MONTHS_CENTRE))
+        return [f"{len(units)} of {followed} leavers followed for a year had OC2 TEETH_CHECK recorded"]
