@@ -142,6 +142,8 @@ def _shown(value: object, pii: bool) -> str:
         return "<identifier withheld>"
     if isinstance(value, pd.Timestamp):
         return value.strftime("%Y-%m-%d")
+    if isinstance(value, tuple):  # a composite key
+        return " | ".join(_shown(part, pii) for part in value)
     text = str(value)
     if len(text) > MAX_VALUE_SHOWN:
         return f"{text[:MAX_VALUE_SHOWN]}... ({len(text):,} characters)"
@@ -270,8 +272,9 @@ def _apply_table_rules(table: Table, typed: pd.DataFrame, rejects: _Rejects) -> 
             )
     candidates = typed.drop(columns=[ROW, FILE_COLUMN])
     candidates = candidates[~rejects.condemned(table.name, typed)]
-    # Uniqueness was judged above (keeping the first row), so pandera need not flag every copy.
-    schema = table.schema.update_columns({name: {"unique": False} for name in table.columns if name in candidates})
+    # Uniqueness of the key was judged above (keeping the first row), so pandera need not flag every copy.
+    # Any other unique column is still checked by pandera.
+    schema = table.schema.update_columns({key[0]: {"unique": False}}) if len(key) == 1 else table.schema
     try:
         schema.validate(candidates, lazy=True)
     except pa.errors.SchemaErrors as errors:
@@ -281,11 +284,22 @@ def _apply_table_rules(table: Table, typed: pd.DataFrame, rejects: _Rejects) -> 
 def _record_schema_failures(
     table: Table, typed: pd.DataFrame, failures: pd.DataFrame, rejects: _Rejects, pii: set[str]
 ) -> None:
+    without_row = failures[failures["index"].isna()]
+    if len(without_row):
+        # A failure that names no row (a column's type, say) would otherwise let every row through unjudged.
+        first = without_row.iloc[0]
+        raise StructuralError(
+            str(typed[FILE_COLUMN].iloc[0]) if len(typed) else table.name,
+            f"column {first['column']} failed the contract as a whole ({first['check']})",
+            "Check the column holds values of the type the data dictionary gives.",
+        )
     failures = failures[failures["index"].notna()]
     for context, group in failures.groupby("schema_context", sort=False):
         if context == "DataFrameSchema":  # a row rule: one reject per row, naming the columns it involves
             for (index, check), _ in group.groupby(["index", "check"], sort=False):
-                involved = [name for name in table.columns if re.search(rf"\b{name}\b", str(check))]
+                involved = [
+                    name for name in table.columns if name in typed.columns and re.search(rf"\b{name}\b", str(check))
+                ]
                 value = " | ".join(_shown(typed.at[index, name], name in pii) for name in involved)
                 rejects.add(table.name, typed, index, "+".join(involved), value, str(check), "T09", pii=False)
         else:
@@ -371,15 +385,7 @@ def load_data(
         notes.append(f"optional table(s) not supplied: {', '.join(absent)}")
 
     rejects = _Rejects()
-    typed_tables: dict[str, pd.DataFrame] = {}
-    for name, raw in raw_tables.items():
-        table = TABLES[name]
-        for row, column, value, rule in raw.problems:
-            rejects.note(raw.file, row, column, value, rule, "P00", pii=False)
-        typed = _parse(table, raw, rejects)
-        _future_dates(table, typed, now, rejects)
-        _apply_table_rules(table, typed, rejects)
-        typed_tables[name] = typed
+    typed_tables = {name: _judge_table(TABLES[name], raw, now, rejects) for name, raw in raw_tables.items()}
 
     accepted = {name: frame[~rejects.condemned(name, frame)] for name, frame in typed_tables.items()}
     for rule in CROSS_TABLE_RULES:
@@ -402,22 +408,92 @@ def load_data(
             )
         accepted[rule.table] = frame[~failing]
 
-    counts = {}
-    for name, raw in raw_tables.items():
-        malformed = len({row for row, *_ in raw.problems})
-        rejected = len(rejects.rows.get(name, set())) + malformed
-        read = len(raw.frame) + malformed
-        counts[name] = TableCount(name, raw.file, read, read - rejected, rejected)
-    tables = {name: frame.drop(columns=[ROW, FILE_COLUMN]).reset_index(drop=True) for name, frame in accepted.items()}
-    for name, frame in tables.items():
-        # Optional columns the file did not have are added empty, so every table has every column.
-        for column_name, column in TABLES[name].columns.items():
-            if column_name not in frame.columns:
-                frame[column_name] = pd.Series(dtype=str(column.dtype) if _kind(column) != "date" else "datetime64[ns]")
-        tables[name] = frame[list(TABLES[name].columns)]
+    counts = {name: _count(name, raw, rejects) for name, raw in raw_tables.items()}
+    tables = {name: _accepted_table(name, frame) for name, frame in accepted.items()}
     hashes = {str(path.name): _file_hash(path) for path in files.values()}
     log.info("loaded %s: %d tables, %d rows rejected", data_dir, len(tables), sum(c.rejected for c in counts.values()))
     return LoadResult(data_dir, tables, rejects.frame(), counts, notes, hashes)
+
+
+WITHHELD_ROW = "<row withheld: the file holds identifiers>"
+
+
+def _judge_table(table: Table, raw: RawTable, now: pd.Timestamp, rejects: _Rejects) -> pd.DataFrame:
+    """Stages 2 and 3 for one table: malformed lines, parsing, future dates, keys and the pandera model.
+
+    Returns the typed frame of every well-formed row; the condemned ones are in ``rejects``.
+    """
+    # A malformed line is shown whole, so it is withheld when any of its cells may identify a person.
+    withhold = any(name in raw.header for name in table.pii_columns)
+    for row, column, value, rule, *where in raw.problems:
+        file = where[0] if where else raw.file
+        rejects.note(file, row, column, WITHHELD_ROW if withhold else value, rule, "P00", pii=False)
+    typed = _parse(table, raw, rejects)
+    _future_dates(table, typed, now, rejects)
+    _apply_table_rules(table, typed, rejects)
+    return typed
+
+
+def _count(name: str, raw: RawTable, rejects: _Rejects) -> TableCount:
+    # Malformed lines never became rows of the frame; a line is one row however many problems it has.
+    malformed = len({(where[0] if where else raw.file, row) for row, _c, _v, _r, *where in raw.problems})
+    rejected = len(rejects.rows.get(name, set())) + malformed
+    read = len(raw.frame) + malformed
+    return TableCount(name, raw.file, read, read - rejected, rejected)
+
+
+def _accepted_table(name: str, frame: pd.DataFrame) -> pd.DataFrame:
+    """Accepted rows with exactly the contract's columns, in its order, typed as it declares."""
+    frame = frame.drop(columns=[ROW, FILE_COLUMN]).reset_index(drop=True)
+    # Optional columns the file did not have are added empty, so every table has every column.
+    for column_name, column in TABLES[name].columns.items():
+        if column_name not in frame.columns:
+            dtype = "datetime64[ns]" if _kind(column) == "date" else str(column.dtype)
+            frame[column_name] = pd.Series(
+                pd.NA if dtype != "datetime64[ns]" else pd.NaT, index=frame.index, dtype=dtype
+            )
+    return frame[list(TABLES[name].columns)]
+
+
+def validate_file(path: Path | str, table: str | None = None, *, today: date | None = None) -> LoadResult:
+    """Read one table file and judge it by its own table's rules.
+
+    The cross-table rules (a stay's child must be known, stays must not
+    overlap, ...) need the other tables and are not applied: use
+    :func:`load_data` for a whole folder.
+
+    Parameters
+    ----------
+    path : a CSV or Parquet file.
+    table : the contract table it holds (default: the file's name without suffix).
+    today : the date after which a date is "in the future" (default: the real today).
+
+    Raises
+    ------
+    StructuralError
+        If the file is not named after a table, cannot be read, or lacks a required column.
+    """
+    path = Path(path)
+    name = table or path.stem
+    if name not in TABLES:
+        raise StructuralError(
+            str(path), f"is not named after a table of the contract ('{name}')", f"Name it one of: {', '.join(TABLES)}."
+        )
+    raw = read_cells(path)
+    problems, notes = _structure_problems(TABLES[name], raw)
+    if problems:
+        raise StructuralError.many(problems)
+    rejects = _Rejects()
+    typed = _judge_table(TABLES[name], raw, pd.Timestamp(today or date.today()), rejects)
+    accepted = typed[~rejects.condemned(name, typed)]
+    return LoadResult(
+        path.parent,
+        {name: _accepted_table(name, accepted)},
+        rejects.frame(),
+        {name: _count(name, raw, rejects)},
+        notes + [f"{raw.file}: {note}" for note in raw.notes],
+        {path.name: _file_hash(path)},
+    )
 
 
 def find_table_files_allowing(data_dir: Path, supplied: set[str]) -> dict[str, Path]:

@@ -25,6 +25,9 @@ MAX_FIELD_CHARACTERS = 1_000
 _CSV_FIELD_LIMIT = 64 * 1024 * 1024  # read oversize cells so they can be rejected by rule
 csv.field_size_limit(_CSV_FIELD_LIMIT)
 
+MAX_EXACT_INTEGER = 2**53
+"""Largest whole number read exactly; larger ones are rejected rather than rounded."""
+
 TRUE_WORDS = ["true", "t", "yes", "y", "1"]
 FALSE_WORDS = ["false", "f", "no", "n", "0"]
 ROW = "_row"
@@ -211,13 +214,16 @@ def parse_column(series: pd.Series, kind: str, *, date_format: str = "%Y-%m-%d")
         return values.astype("boolean"), text.notna() & values.isna(), "must be true or false (also 1/0, yes/no)"
     if kind in ("integer", "number"):
         text = _as_text(series) if not pd.api.types.is_numeric_dtype(series) else series
-        values = pd.to_numeric(text, errors="coerce")
-        values = values.where(np.isfinite(values.astype(float)), np.nan)
-        failed = text.notna() & values.isna()
+        values = pd.to_numeric(text, errors="coerce").astype("Float64")
+        values = values.where(np.isfinite(values.to_numpy(dtype=float, na_value=np.nan)), pd.NA)
+        failed = (text.notna() & values.isna()).astype(bool)
         if kind == "integer":
-            fractional = values.notna() & (values != values.round())
-            failed |= fractional
-            values = values.where(~fractional).astype("Float64").astype("Int64")
+            # Beyond 2**53 a whole number is no longer exact as a float (and beyond 2**63 it would wrap).
+            not_whole = (values.notna() & ((values != values.round()) | (values.abs() > MAX_EXACT_INTEGER))).astype(
+                bool
+            )
+            failed |= not_whole
+            values = values.where(~not_whole).astype("Int64")
             return values, failed, "must be a whole number"
         return values.astype("Float64"), failed, "must be a number"
     text = _as_text(series)

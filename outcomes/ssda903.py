@@ -116,6 +116,12 @@ def _combine(parts: list[pd.DataFrame], problems: list[tuple], name: str) -> Raw
     return RawTable(f"ssda903:{name}", frame, [c for c in frame.columns if c not in (ROW, FILE_COLUMN)], problems)
 
 
+def missing_files(folder: Path) -> list[Path]:
+    """The Missing files of an SSDA903 folder (of year folders, or of one year's files)."""
+    folders = [path for _, path in _year_folders(folder)] or [folder]
+    return [path for year_folder in folders if (path := _find(year_folder, "missing")) is not None]
+
+
 def read_ssda903_folder(
     folder: Path, *, skip_tables: set[str] | None = None, year: int | None = None, stays: pd.DataFrame | None = None
 ) -> dict[str, RawTable]:
@@ -184,11 +190,12 @@ def read_ssda903_folder(
                     lambda v: "/".join(v.split("/")[1:]) if isinstance(v, str) and v.count("/") == 2 else v
                 )
             parts[table].append(frame)
-            problems[table] += [(row, column, value, rule) for row, column, value, rule in raw.problems]
+            # Rows of several files are gathered into one table: a malformed line keeps its own file.
+            problems[table] += [(row, column, value, rule, raw.file) for row, column, value, rule in raw.problems]
         if "incidents" not in skip and (path := _find(year_folder, "missing")) is not None:
             raw = _read(path, MISSING_COLUMNS)
             parts["incidents"].append(raw.frame.assign(_year=collection_year))
-            problems["incidents"] += list(raw.problems)
+            problems["incidents"] += [(row, column, value, rule, raw.file) for row, column, value, rule in raw.problems]
 
     tables: dict[str, RawTable] = {}
     for table, frames in parts.items():
@@ -202,18 +209,21 @@ def read_ssda903_folder(
             incidents, outside = missing_spells_as_incidents(spells, stays)
             raw = RawTable("ssda903:incidents", incidents, list(incidents.columns[:4]), problems[table])
             raw.notes = [f"{outside} missing spell(s) outside any secure-home stay not loaded as incidents"]
+            raw.date_formats = {Incidents.incident_date: SSDA903_DATE}
             tables[table] = raw
             continue
         frame = pd.concat(frames, ignore_index=True)
         notes = []
         if table in ("care_episodes", "children"):
             key = CareEpisodes.record_id if table == "care_episodes" else Children.child_id
-            # The same episode (or child) is in every return it spans: keep the latest year's row.
-            latest = frame.sort_values("_year", kind="stable").drop_duplicates(subset=[key], keep="last")
+            # The same episode (or child) is in every return it spans: keep the latest year's rows. A key
+            # repeated within one year's return is not superseded: it stays, and is rejected as a duplicate.
+            latest_year = frame.groupby(frame[key].fillna(""))["_year"].transform("max")
+            latest = frame[frame["_year"] == latest_year]
             superseded = len(frame) - len(latest)
             if superseded:
                 notes.append(f"{superseded} row(s) repeated in a later year's return were superseded by it")
-            frame = latest.sort_index()
+            frame = latest
         raw = _combine([frame.drop(columns=["_year"])], problems[table], table)
         raw.notes = notes
         raw.date_formats = {column: SSDA903_DATE for column in raw.header} | (
@@ -226,7 +236,11 @@ def read_ssda903_folder(
 def missing_spells_as_incidents(spells: pd.DataFrame, stays: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     """Missing spells that began during a secure-home stay, as incidents of type ``missing``.
 
-    Returns the incidents and the number of spells outside any stay (reported, not loaded).
+    A spell whose ``MIS_START`` is not a ``dd/mm/yyyy`` date cannot be placed in a stay; it is kept as an
+    incident with no stay so that the loader rejects it, naming its file and line, rather than dropping it.
+
+    Returns the incidents (dates still ``dd/mm/yyyy``) and the number of spells outside any stay
+    (reported, not loaded).
     """
     start = pd.to_datetime(spells["MIS_START"], format=SSDA903_DATE, errors="coerce")
     keyed = spells.assign(_start=start).reset_index(names="_spell")
@@ -235,14 +249,20 @@ def missing_spells_as_incidents(spells: pd.DataFrame, stays: pd.DataFrame) -> tu
         (joined["_start"] >= joined[Stays.admission_date])
         & (joined[Stays.discharge_date].isna() | (joined["_start"] <= joined[Stays.discharge_date]))
     ].drop_duplicates("_spell")
+    undated = keyed[keyed["_start"].isna()].assign(**{Stays.stay_id: None})
+    kept = (pd.concat([within, undated], ignore_index=True) if len(undated) else within).sort_values(
+        "_spell", kind="stable"
+    )
     incidents = pd.DataFrame(
         {
-            ROW: within[ROW].to_numpy(),
-            FILE_COLUMN: within[FILE_COLUMN].to_numpy(),
-            Incidents.incident_id: "MIS/" + within["CHILD"].astype(str) + "/" + within["MIS_START"].astype(str),
-            Incidents.stay_id: within[Stays.stay_id].to_numpy(),
-            Incidents.incident_date: within["_start"].dt.strftime("%Y-%m-%d").to_numpy(),
+            ROW: kept[ROW].to_numpy(),
+            FILE_COLUMN: kept[FILE_COLUMN].to_numpy(),
+            Incidents.incident_id: (
+                "MIS/" + kept["CHILD"].fillna("").astype(str) + "/" + kept["MIS_START"].fillna("").astype(str)
+            ).to_numpy(),
+            Incidents.stay_id: kept[Stays.stay_id].to_numpy(dtype=object),
+            Incidents.incident_date: kept["MIS_START"].to_numpy(dtype=object),
             Incidents.incident_type: IncidentType.MISSING.value,
         }
     )[[Incidents.incident_id, Incidents.stay_id, Incidents.incident_date, Incidents.incident_type, ROW, FILE_COLUMN]]
-    return incidents.reset_index(drop=True), int(len(spells) - len(within))
+    return incidents.reset_index(drop=True), int(len(spells) - len(kept))

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from outcomes.loading import LoadResult, load_data
-from outcomes.ssda903 import read_ssda903_folder
+from outcomes.ssda903 import missing_files, read_ssda903_folder
 
 
 def load_with_adapters(data_dir: Path, ssda903: Path | None, today: date | None = None) -> LoadResult:
@@ -18,7 +18,16 @@ def load_with_adapters(data_dir: Path, ssda903: Path | None, today: date | None 
     """
     if ssda903 is None and (data_dir / "ssda903").is_dir():
         ssda903 = data_dir / "ssda903"
-    extra = read_ssda903_folder(ssda903, skip_tables=_tables_in(data_dir)) if ssda903 is not None else {}
+    if ssda903 is None:
+        return load_data(data_dir, today=today)
+    supplied = _tables_in(data_dir)
+    if "incidents" in supplied or not missing_files(ssda903):
+        return load_data(data_dir, today=today, extra_tables=read_ssda903_folder(ssda903, skip_tables=supplied))
+    # A Missing spell becomes an incident of the stay it falls in, so the stays are judged first.
+    first = load_data(
+        data_dir, today=today, extra_tables=read_ssda903_folder(ssda903, skip_tables=supplied | {"incidents"})
+    )
+    extra = read_ssda903_folder(ssda903, skip_tables=supplied, stays=first.tables["stays"])
     return load_data(data_dir, today=today, extra_tables=extra)
 
 

@@ -72,15 +72,17 @@ def _reference_rule(code: str, table: str, column: str, target: str, target_colu
 
 
 def _stays_overlap(tables: Tables) -> pd.Series:
-    """A stay that starts before the same child's previous stay ended (the later stay is rejected)."""
+    """A stay that starts before one of the same child's earlier stays ended (the later stay is rejected).
+
+    An earlier stay still open (no discharge date) never ends. Each stay is compared with the latest end of
+    all the child's earlier stays, not only the one just before it, so a short stay nested inside a long one
+    does not hide the overlap of the next stay with the long one.
+    """
     stays = tables["stays"]
     ordered = stays.sort_values([Stays.child_id, Stays.admission_date, Stays.stay_id], kind="stable")
-    previous_end = ordered.groupby(Stays.child_id)[Stays.discharge_date].shift()
-    previous_open = ordered.groupby(Stays.child_id)[Stays.discharge_date].transform(
-        lambda s: s.isna().shift(fill_value=False)
-    )
-    previous_exists = ordered.groupby(Stays.child_id).cumcount() > 0
-    overlaps = previous_exists & (previous_open.astype(bool) | (ordered[Stays.admission_date] < previous_end))
+    ends = ordered[Stays.discharge_date].fillna(pd.Timestamp.max)
+    latest_earlier_end = ends.groupby(ordered[Stays.child_id]).transform(lambda end: end.cummax().shift())
+    overlaps = latest_earlier_end.notna() & (ordered[Stays.admission_date] < latest_earlier_end)
     return overlaps.reindex(stays.index).fillna(False).astype(bool)
 
 

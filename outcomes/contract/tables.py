@@ -225,7 +225,8 @@ class _FollowUpSource(pa.DataFrameModel):
     def linkable(cls, df: pd.DataFrame) -> Series[bool]:
         has_identifiers = pd.Series(False, index=df.index)
         if "surname" in df and "date_of_birth" in df:
-            has_identifiers = df["surname"].notna() | df["date_of_birth"].notna()
+            # Both, as the message says: a date of birth alone (or a surname alone) rarely singles out a child.
+            has_identifiers = df["surname"].notna() & df["date_of_birth"].notna()
         return df["child_id"].notna() | has_identifiers
 
 
