@@ -62,7 +62,11 @@ def apply_disclosure_control(
     if out.empty:
         out["suppressed"] = pd.Series(dtype=bool)
         return out, []
-    computed = out["status"].eq("ok").astype(bool) if "status" in out else pd.Series(True, index=out.index)
+    computed = (
+        out["status"].isin(["ok", "not_estimable"]).astype(bool)
+        if "status" in out
+        else pd.Series(True, index=out.index)
+    )
     primary = computed & (_small(out["numerator"], threshold) | _small(out["n"], threshold))
     secondary = pd.Series(False, index=out.index)
 

@@ -298,7 +298,10 @@ class IndicatorData:
         window_months: int | None = None,
         _cache: dict[str, Any] | None = None,
     ) -> None:
-        self._tables = dict(tables)
+        self._tables = {
+            name: coerce_to_contract(name, frame) if name in TABLES and frame is not None else frame
+            for name, frame in tables.items()
+        }
         self.follow_up = follow_up or FollowUp(DEFAULT_DATA_END)
         self.window_months = window_months
         self._cache = {} if _cache is None else _cache
@@ -430,13 +433,29 @@ def make_table(name: str, rows: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
         raise ConfigurationError(f"table {name!r} has no column(s) {unknown}")
     columns = [c for c, column in spec.columns.items() if column.required or c in given]
     frame = pd.DataFrame([{c: row.get(c) for c in columns} for row in rows], columns=columns)
-    for column in columns:
+    return coerce_to_contract(name, frame)
+
+
+def coerce_to_contract(name: str, frame: pd.DataFrame) -> pd.DataFrame:
+    """The table with each declared column in the contract's dtype (dates as datetime64[ns]).
+
+    The loader already types its tables; this makes indicators safe on frames read
+    any other way (Parquet with date32 columns, hand-made rows).
+    """
+    spec = TABLES[name]
+    frame = frame.copy()
+    for column in frame.columns:
+        if column not in spec.columns:
+            continue
         dtype = str(spec.columns[column].dtype)
+        current = str(frame[column].dtype)
         if dtype.startswith("datetime"):
-            frame[column] = pd.to_datetime(frame[column]).astype("datetime64[ns]")
+            if current != "datetime64[ns]":
+                frame[column] = pd.to_datetime(frame[column]).astype("datetime64[ns]")
         elif dtype.startswith("string"):
-            frame[column] = frame[column].astype("string")
-        else:
+            if not current.startswith("string"):
+                frame[column] = frame[column].astype("string")
+        elif current != dtype:
             frame[column] = frame[column].astype(dtype)
     return frame
 

@@ -1,0 +1,137 @@
+"""Confidence intervals checked against independent implementations and published properties."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import stats
+from statsmodels.stats.proportion import proportion_confint
+from statsmodels.stats.rates import confint_poisson
+
+from outcomes import statistics
+
+
+@pytest.mark.parametrize(("x", "n"), [(0, 10), (1, 10), (3, 10), (10, 10), (45, 100), (812, 2500)])
+def test_wilson_matches_statsmodels(x: int, n: int) -> None:
+    """Reference: statsmodels ``proportion_confint(method="wilson")``; tolerance 1e-12."""
+    lower, upper = statistics.wilson_interval(x, n)
+    expected = proportion_confint(x, n, alpha=0.05, method="wilson")
+    assert float(lower) == pytest.approx(expected[0], abs=1e-12)
+    assert float(upper) == pytest.approx(expected[1], abs=1e-12)
+
+
+def test_wilson_hand_calculation() -> None:
+    """Hand calculation, 3 of 10, z = 1.959964: centre (0.3 + 0.19207)/1.38415, half-width 0.2487 -> (0.1078, 0.6032)."""
+    lower, upper = statistics.wilson_interval(3, 10)
+    assert (round(float(lower), 4), round(float(upper), 4)) == (0.1078, 0.6032)
+
+
+@pytest.mark.parametrize("events", [0, 1, 2, 5, 9])
+def test_rate_below_10_events_is_exact_poisson(events: int) -> None:
+    """Reference: statsmodels ``confint_poisson(method="exact-c")`` (Garwood); below 10 events the rate is exact."""
+    rate, lower, upper = statistics.poisson_rate_interval(events, 2000, multiplier=1000)
+    expected = confint_poisson(events, 2000, method="exact-c")
+    assert float(rate) == pytest.approx(events / 2)
+    assert float(lower) == pytest.approx(expected[0] * 1000, abs=1e-9)
+    assert float(upper) == pytest.approx(expected[1] * 1000, rel=1e-9)
+
+
+def test_byar_hand_calculation() -> None:
+    """Byar's method (Breslow and Day 1987; PHE Technical Guide: Confidence intervals, 2018, Appendix 1) by hand.
+
+    O = 10, z = 1.959964: lower = 10 (1 - 1/90 - z/(3 sqrt 10))^3 = 10 * 0.782285^3 = 4.78745;
+    upper = 11 (1 - 1/99 + z/(3 sqrt 11))^3 = 11 * 1.186890^3 = 18.39146.
+    """
+    rate, lower, upper = statistics.poisson_rate_interval(10, 1, multiplier=1)
+    assert (round(float(lower), 4), round(float(upper), 4)) == (4.7874, 18.3915)
+
+
+@pytest.mark.parametrize("events", [10, 25, 100, 389, 1000])
+def test_byar_is_within_the_guide_tolerance_of_exact(events: int) -> None:
+    """PHE's Technical Guide (2018) says Byar's limits are within 0.2% of the exact ones from 10 events (95%)."""
+    byar_lower, byar_upper = statistics.byar_count_interval(events)
+    exact_lower, exact_upper = statistics.exact_poisson_count_interval(events)
+    assert float(byar_lower) == pytest.approx(float(exact_lower), rel=0.002)
+    assert float(byar_upper) == pytest.approx(float(exact_upper), rel=0.002)
+    rate, lower, _ = statistics.poisson_rate_interval(events, 1)
+    assert float(lower) == pytest.approx(float(byar_lower))
+
+
+def test_rate_with_no_exposure_is_nan() -> None:
+    rate, lower, upper = statistics.poisson_rate_interval(3, 0)
+    assert np.isnan([rate, lower, upper]).all()
+
+
+@pytest.mark.parametrize("n", [6, 7, 10, 20, 51, 200])
+def test_median_interval_matches_scipy_quantile_test(n: int) -> None:
+    """Reference: ``scipy.stats.quantile_test(...).confidence_interval`` (exact binomial order statistics)."""
+    values = np.random.default_rng(n).exponential(60, n).round()
+    median, lower, upper = statistics.median_interval(values)
+    reference = stats.quantile_test(values, q=np.median(values), p=0.5).confidence_interval(0.95)
+    assert median == np.median(values)
+    assert (lower, upper) == (reference.low, reference.high)
+
+
+def test_median_interval_needs_six_values_at_95() -> None:
+    """With 5 values P(all on one side) = 2/32 > 0.05, so no order statistics give 95% (Conover 1999)."""
+    median, lower, upper = statistics.median_interval([1, 2, 3, 4, 5])
+    assert median == 3 and np.isnan(lower) and np.isnan(upper)
+
+
+def test_mean_interval_matches_scipy_t() -> None:
+    """Reference: ``scipy.stats.ttest_1samp(...).confidence_interval``."""
+    values = np.array([-4.0, -1.5, 0.0, -3.0, 2.0, -6.5, -2.0])
+    mean, lower, upper = statistics.mean_interval(values)
+    reference = stats.ttest_1samp(values, 0).confidence_interval(0.95)
+    assert mean == pytest.approx(values.mean())
+    assert (lower, upper) == pytest.approx((reference.low, reference.high), abs=1e-12)
+
+
+def test_km_matches_lifelines_kaplan_meier_fitter() -> None:
+    """Reference: lifelines ``KaplanMeierFitter`` (exponential Greenwood interval), on 40 random censored samples."""
+    rng = np.random.default_rng(1)
+    for _ in range(40):
+        n = int(rng.integers(10, 120))
+        time = np.ceil(rng.exponential(300, n))
+        censor = np.ceil(rng.uniform(1, 900, n))
+        durations, events = np.minimum(time, censor), (time <= censor).astype(int)
+        for horizon in (182.6, 365.25, 730.5):
+            ours = statistics.km_cumulative_incidence(durations, events, horizon)
+            theirs = statistics.km_cumulative_incidence(durations, events, horizon, engine="lifelines")
+            assert ours.estimable == theirs.estimable
+            if ours.estimable:
+                assert (ours.estimate, ours.lower, ours.upper) == pytest.approx(
+                    (theirs.estimate, theirs.lower, theirs.upper), abs=1e-10
+                )
+
+
+def test_km_hand_calculation_without_censoring_equals_the_share() -> None:
+    """With no censoring, 1 - S(t) is the plain share: 3 of 8 had the event by day 100."""
+    durations = np.array([10, 50, 90, 150, 400, 400, 400, 400])
+    events = np.array([1, 1, 1, 1, 0, 0, 0, 0])
+    result = statistics.km_cumulative_incidence(durations, events, 100)
+    assert result.estimate == pytest.approx(3 / 8)
+    assert result.lower < 3 / 8 < result.upper
+
+
+def test_km_hand_calculation_with_censoring() -> None:
+    """Hand calculation: 5 followed; event day 10 (5 at risk), censored day 20, event day 30 (3 at risk).
+
+    S(40) = (4/5)(2/3) = 8/15, so the incidence is 7/15 = 0.4667, where the naive share is 2/5 = 0.4.
+    """
+    result = statistics.km_cumulative_incidence(np.array([10, 20, 30, 60, 60]), np.array([1, 0, 1, 0, 0]), 40)
+    assert result.estimate == pytest.approx(7 / 15)
+    assert result.naive == pytest.approx(0.4)
+    assert (result.events, result.censored, result.n) == (2, 1, 5)
+
+
+def test_km_not_estimable_when_nobody_reaches_the_horizon() -> None:
+    result = statistics.km_cumulative_incidence(np.array([10, 20, 30]), np.array([1, 0, 0]), 100)
+    assert not result.estimable and np.isnan(result.estimate)
+
+
+def test_km_without_events_has_an_exact_upper_limit() -> None:
+    """No events among 10 followed to the horizon: upper limit 1 - 0.025 ** (1/10) = 0.3085 (Clopper-Pearson)."""
+    result = statistics.km_cumulative_incidence(np.full(10, 400), np.zeros(10), 365)
+    assert result.estimate == 0 and result.lower == 0
+    assert result.upper == pytest.approx(proportion_confint(0, 10, alpha=0.05, method="beta")[1])
