@@ -1,0 +1,250 @@
+"""Tests of the synthetic cohort: calibration to Table 3, contract validity, determinism, truth, linkage errors.
+
+Reference values: Table 3 of *Commissioning secure children's homes placements in England* (WWCSC, 2022),
+via ``../shared/reference`` (see its README). Tolerances are binomial standard errors at the published counts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from outcomes.contract.tables import TABLES
+from outcomes.loading import load_data, validate_file
+from synthetic import calibration, generate
+
+DATA_END = pd.Timestamp("2024-03-31")
+
+
+@pytest.fixture(scope="module")
+def cohort(tmp_path_factory) -> Path:
+    return generate(tmp_path_factory.mktemp("synthetic") / "run1", seed=0)
+
+
+@pytest.fixture(scope="module")
+def tables(cohort) -> dict[str, pd.DataFrame]:
+    result = load_data(cohort)
+    assert len(result.rejects) == 0, result.rejects.head(20).to_string()
+    return result.tables
+
+
+def welfare_referrals(referrals: pd.DataFrame) -> pd.DataFrame:
+    totals = calibration.table3_totals()
+    w = referrals[referrals["route"] == "swcu"].copy()
+    w["year"] = w["referral_date"].dt.year
+    w = w[w["year"].isin(totals.index)]
+    return w[w["referral_date"] <= w["year"].map(totals["period_end"])]
+
+
+def test_every_contract_table_loads_with_zero_rejects(tables):
+    assert set(TABLES) <= set(tables)
+    for name, frame in tables.items():
+        assert len(frame) > 0, name
+
+
+def test_unlinked_sources_pass_the_contract(cohort):
+    for name in ("care_episodes", "health_checks", "care_leavers", "education"):
+        frame = pd.read_parquet(cohort / "unlinked" / f"{name}.parquet")
+        assert frame["child_id"].isna().all()
+        for column in ("forename", "surname", "date_of_birth", "sex_recorded", "postcode"):
+            assert column in frame
+        checked = validate_file(cohort / "unlinked" / f"{name}.parquet", name)
+        assert len(checked.rejects) == 0, checked.rejects.head(10).to_string()
+        linked = pd.read_parquet(cohort / f"{name}.parquet")
+        assert linked["child_id"].notna().all()
+        assert not set(TABLES[name].pii_columns) & set(linked.columns)
+        assert (linked["record_id"].to_numpy() == frame["record_id"].to_numpy()).all()
+    links = pd.read_csv(cohort / "truth_links.csv")
+    assert list(links.columns) == ["source", "record_id", "child_id"]
+    assert links["record_id"].is_unique
+
+
+def test_cross_table_rules(tables):
+    children, stays, referrals = tables["children"], tables["stays"], tables["referrals"]
+    assert stays["child_id"].isin(children["child_id"]).all()
+    assert referrals["child_id"].isin(children["child_id"]).all()
+    assert stays["urn"].isin(tables["homes"]["urn"]).all()
+    assert referrals["urn"].dropna().isin(tables["homes"]["urn"]).all()
+    assert tables["incidents"]["stay_id"].isin(stays["stay_id"]).all()
+    assert tables["mental_health"]["stay_id"].isin(stays["stay_id"]).all()
+    birth = stays.merge(children, on="child_id")
+    age = (birth["admission_date"].dt.year - birth["birth_month"].dt.year) - (
+        birth["admission_date"].dt.month < birth["birth_month"].dt.month
+    ).astype(int)
+    assert age.between(10, 17).all()
+    ordered = stays.sort_values(["child_id", "admission_date"])
+    previous_end = ordered.groupby("child_id")["discharge_date"].shift()
+    assert not (ordered["admission_date"] < previous_end).any()
+    placed = referrals[referrals["placed"]]
+    assert set(stays["referral_id"]) == set(placed.loc[placed["referral_date"] <= DATA_END, "referral_id"])
+
+
+def test_capacity_like_sa1(tables):
+    capacity = tables["home_capacity"]
+    homes = tables["homes"]
+    assert len(homes) == 13
+    assert homes.groupby("home_type").size().to_dict() == {"justice_only": 2, "mixed": 5, "welfare_only": 6}
+    per_year = capacity.groupby("snapshot_date")["children_accommodated"].sum()
+    # DfE's SA1: about 140 children accommodated at 31 March in recent years.
+    assert per_year.between(110, 180).all(), per_year
+
+
+def test_welfare_referrals_match_table3_totals(tables):
+    w = welfare_referrals(tables["referrals"])
+    totals = calibration.table3_totals()
+    counts = w.groupby("year").size()
+    for year, row in totals.iterrows():
+        assert abs(counts[year] - row["referred_n"]) <= 3, (year, counts[year])
+        placed = w.loc[w["year"] == year, "placed"].mean()
+        p = row["placed_pct"] / 100
+        se = np.sqrt(p * (1 - p) / row["referred_n"])
+        assert abs(placed - p) <= 3 * se + 0.005, (year, placed, p)
+
+
+def test_behaviours_match_table3(tables):
+    """Each published prevalence and placed share within 3 binomial SEs (plus half a point of rounding)."""
+    w = welfare_referrals(tables["referrals"])
+    published = calibration.table3_behaviours()
+    failures = []
+    for (year, behaviour), row in published.iterrows():
+        rows = w[w["year"] == year]
+        if np.isnan(row["referred_p"]):
+            assert rows[behaviour].isna().all(), (year, behaviour)
+            continue
+        n = len(rows)
+        prevalence = rows[behaviour].astype(bool).mean()
+        se = np.sqrt(row["referred_p"] * (1 - row["referred_p"]) / n)
+        if abs(prevalence - row["referred_p"]) > 3 * se + 0.005:
+            failures.append((year, behaviour, "referred", prevalence, row["referred_p"]))
+        if not np.isnan(row["placed_p"]):
+            with_b = rows[rows[behaviour].astype(bool)]
+            placed = with_b["placed"].mean()
+            se = np.sqrt(row["placed_p"] * (1 - row["placed_p"]) / max(len(with_b), 1))
+            if abs(placed - row["placed_p"]) > 3 * se + 0.005:
+                failures.append((year, behaviour, "placed", placed, row["placed_p"]))
+    assert not failures, failures
+
+
+def test_mean_behaviours_and_correlation(tables):
+    w = welfare_referrals(tables["referrals"])
+    totals = calibration.table3_totals()
+    flags = w[list(calibration.BEHAVIOURS)].astype("Float64")
+    count = flags.sum(axis=1, skipna=True)
+    for year in (2017, 2020, 2021):
+        mean = count[w["year"] == year].mean()
+        assert abs(mean - totals.loc[year, "mean_behaviours_referred"]) < 0.25, (year, mean)
+        placed_mean = count[(w["year"] == year) & w["placed"]].mean()
+        assert abs(placed_mean - totals.loc[year, "mean_behaviours_placed"]) < 0.4, (year, placed_mean)
+    # Behaviours co-occur: the latent factor makes pairwise correlations positive on average.
+    recorded = flags[["gang_affiliated", "substance_misuse", "offending_behaviour", "self_harm", "mental_health"]]
+    corr = recorded.astype(float).corr().to_numpy()
+    assert corr[np.triu_indices(5, 1)].mean() > 0.05
+
+
+def test_truth_json_complete(cohort):
+    truth = json.loads((cohort / "truth.json").read_text())
+    assert truth["synthetic"] is True and truth["seed"] == 0 and truth["scale"] == 1.0
+    for key in ("placement_model", "rereferral", "parameters", "behaviours", "identifier_error_rates", "options"):
+        assert key in truth
+    hr = truth["parameters"]["rereferral_hazard"]["hazard_ratio"]
+    assert {"pathway_remand", "pathway_justice", "short_stay_under_90_nights", "transition_plan"} <= set(hr)
+    assert set(truth["rereferral"]["mean_over_leavers"]) == {"6m", "12m", "24m"}
+    decisions = truth["placement_model"]["odds_ratio_decisions"]
+    assert decisions["or_challenging_behaviour"]["kept"] is False
+    assert all(m["converged"] for m in truth["placement_model"]["welfare_by_year"].values())
+
+
+def test_rereferral_truth_recovered(tables, cohort):
+    """Kaplan-Meier of re-referral within 12 months is near the true cumulative incidence in truth.json."""
+    from lifelines import KaplanMeierFitter
+
+    truth = json.loads((cohort / "truth.json").read_text())["rereferral"]["mean_over_leavers"]
+    stays = tables["stays"].dropna(subset=["discharge_date"])
+    refs = tables["referrals"][["child_id", "referral_date"]]
+    merged = stays[["stay_id", "child_id", "discharge_date"]].merge(refs, on="child_id", how="left")
+    merged = merged[merged["referral_date"] > merged["discharge_date"]]
+    first = merged.groupby("stay_id")["referral_date"].min()
+    end = stays.set_index("stay_id")
+    children = tables["children"].set_index("child_id")
+    turns_18 = end["child_id"].map(children["birth_month"]) + pd.DateOffset(years=18) - pd.Timedelta(days=60)
+    censor = turns_18.where(turns_18 < DATA_END, DATA_END)
+    event_date = first.reindex(end.index)
+    observed = event_date.notna() & (event_date <= censor)
+    stop = event_date.where(observed, censor)
+    duration = (stop - end["discharge_date"]).dt.days / (365.25 / 12)
+    km = KaplanMeierFitter().fit(duration.clip(lower=0), observed)
+    estimate = 1 - float(km.survival_function_at_times(12).iloc[0])
+    assert abs(estimate - truth["12m"]) < 0.05, (estimate, truth["12m"])
+
+
+def test_identifier_error_rates_near_declared(cohort):
+    truth = json.loads((cohort / "truth.json").read_text())["identifier_error_rates"]
+    realised = truth["realised"]["education"]
+    for error, rate in truth["declared"].items():
+        if error == "note" or error == "dob_day_month_swapped" or rate == 0:
+            continue
+        n = truth and json.loads((cohort / "truth.json").read_text())["row_counts"]["education"]
+        assert abs(realised[error] - rate) <= 4 * np.sqrt(rate * (1 - rate) / n) + 0.002, (error, realised[error])
+    # And the files really carry them: compare the unlinked education source with the clean identifiers.
+    unlinked = pd.read_parquet(cohort / "unlinked" / "education.parquet")
+    links = pd.read_csv(cohort / "truth_links.csv").query("source == 'education'")
+    clean = pd.read_parquet(cohort / "identifiers.parquet").set_index("child_id")
+    truth_child = links.set_index("record_id").loc[unlinked["record_id"], "child_id"].to_numpy()
+    postcode_differs = unlinked["postcode"].notna() & (
+        unlinked["postcode"].to_numpy() != clean.loc[truth_child, "postcode"].to_numpy()
+    )
+    assert (
+        abs(postcode_differs.mean() - truth["declared"]["postcode_moved"] * (1 - truth["declared"]["postcode_missing"]))
+        < 0.02
+    )
+
+
+def _digest(folder: Path) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        digest.update(str(path.relative_to(folder)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def test_same_seed_gives_identical_bytes(cohort, tmp_path):
+    again = generate(tmp_path / "run2", seed=0)
+    assert _digest(cohort) == _digest(again)
+
+
+def test_csv_format_loads_with_zero_rejects(tmp_path):
+    folder = generate(tmp_path / "csv", seed=3, fmt="csv", scale=0.5)
+    assert (folder / "children.csv").read_text().splitlines()[1].split(",")[2].count("-") == 1  # YYYY-MM
+    result = load_data(folder)
+    assert len(result.rejects) == 0, result.rejects.head(20).to_string()
+
+
+def test_packaged_reference_matches_shared():
+    if not calibration.REPOSITORY_REFERENCE.is_dir():
+        pytest.skip("no ../shared/reference beside this checkout")
+    for name in calibration.REFERENCE_FILES:
+        packaged = (calibration.PACKAGED_REFERENCE / name).read_bytes()
+        assert packaged == (calibration.REPOSITORY_REFERENCE / name).read_bytes(), name
+
+
+@pytest.mark.slow
+def test_scale_10_calibration_is_tighter(tmp_path):
+    from synthetic import build
+
+    out, _ = build(seed=1, scale=10.0, start_year=2017, end_year=2021, data_end="2024-03-31")
+    referrals = out["referrals"]
+    w = welfare_referrals(referrals)
+    totals = calibration.table3_totals()
+    for year, row in totals.iterrows():
+        p = row["placed_pct"] / 100
+        se = np.sqrt(p * (1 - p) / (10 * row["referred_n"]))
+        assert abs(w.loc[w["year"] == year, "placed"].mean() - p) <= 3 * se + 0.006, year
+        for behaviour in ("self_harm", "mental_health", "sexual_exploitation", "gang_affiliated"):
+            q = calibration.table3_behaviours().loc[(year, behaviour), "referred_p"]
+            se = np.sqrt(q * (1 - q) / (10 * row["referred_n"]))
+            assert abs(w.loc[w["year"] == year, behaviour].astype(bool).mean() - q) <= 3 * se + 0.005, (year, behaviour)
