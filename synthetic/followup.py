@@ -174,6 +174,8 @@ def care_episodes(
     out = pd.concat([episodes, remand_episodes], ignore_index=True)
     out["cin"] = cin[out["child_index"].to_numpy()]
     out["place_provider"] = out["place"].map(PLACE_PROVIDER).fillna("PR4")
+    # SSDA903: "other placements" (Z1) have no provider.
+    out.loc[out["place"] == "Z1", "place_provider"] = None
     home_postcode = dict(zip(homes["urn"], homes["postcode"], strict=True))
     out["home_urn_postcode"] = out["urn"].map(home_postcode)
     out = out.sort_values(["child_index", "decom"], kind="stable").reset_index(drop=True)

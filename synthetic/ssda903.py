@@ -138,8 +138,10 @@ def files(
         })  # fmt: skip
         oc3_frame = pd.DataFrame({
             "CHILD": child_id[oc3_year["child_index"].to_numpy()], "DOB": dob_text[oc3_year["child_index"].to_numpy()],
-            "IN_TOUCH": oc3_year["in_touch"].to_numpy(), "ACTIV": oc3_year["activity"].to_numpy(),
-            "ACCOM": oc3_year["accommodation"].to_numpy(),
+            # DfE codes "0" for activity and accommodation when the young person is not in touch.
+            "IN_TOUCH": oc3_year["in_touch"].to_numpy(),
+            "ACTIV": oc3_year["activity"].fillna("0").to_numpy(),
+            "ACCOM": oc3_year["accommodation"].fillna("0").to_numpy(),
         })  # fmt: skip
         spells = missing_incidents[(missing_incidents["day"] >= start) & (missing_incidents["day"] <= end - 1)]
         spells = spells.merge(ep[["child_index", "decom", "dec"]], on="child_index")
