@@ -10,7 +10,6 @@ import json
 import resource
 import subprocess
 import sys
-import tempfile
 import time
 
 CHILD = """
@@ -33,7 +32,6 @@ def main(scales: list[float]) -> None:
                      "process_seconds": round(time.perf_counter() - began, 1), "peak_rss_mb": round(peak_mb)})  # fmt: skip
         sys.stdout.write(json.dumps(rows[-1]) + "\n")
         sys.stdout.flush()
-    del tempfile
 
 
 if __name__ == "__main__":
