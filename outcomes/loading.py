@@ -202,15 +202,21 @@ def _structure_problems(table: Table, raw: RawTable) -> tuple[list[str], list[st
     return problems, notes
 
 
-def _parse(table: Table, raw: RawTable, rejects: _Rejects) -> pd.DataFrame:
-    """Typed frame of the table's columns; cells that do not parse are rejected (and left empty)."""
+def _parse(table: Table, raw: RawTable, rejects: _Rejects) -> tuple[pd.DataFrame, set[tuple[object, str]]]:
+    """Typed frame of the table's columns; cells that do not parse are rejected (and left empty).
+
+    Returns the typed frame and the (index, column) of every cell rejected here, which the table
+    rules then leave alone (an unreadable date is not also reported as a missing one).
+    """
     frame = raw.frame
     pii = set(table.pii_columns)
     present = [name for name in table.columns if name in frame.columns]
     text_columns = [name for name in present if frame[name].dtype == object]
     if FILE_COLUMN not in frame.columns:
         frame[FILE_COLUMN] = raw.file
+    unreadable: set[tuple[object, str]] = set()
     for index, column in long_cells(frame, text_columns):
+        unreadable.add((index, column))
         rejects.add(
             table.name,
             frame,
@@ -227,9 +233,10 @@ def _parse(table: Table, raw: RawTable, rejects: _Rejects) -> pd.DataFrame:
         date_format = raw.date_formats.get(name, _date_format(column))
         values, failed, rule = parse_column(frame[name], _kind(column), date_format=date_format)
         for index in failed.index[failed.to_numpy()]:
+            unreadable.add((index, name))
             rejects.add(table.name, frame, index, name, frame.at[index, name], rule, "P02", pii=name in pii)
         typed[name] = values
-    return typed
+    return typed, unreadable
 
 
 def _friendly(check: str, column: str, table: Table) -> tuple[str, str]:
@@ -251,14 +258,23 @@ def _friendly(check: str, column: str, table: Table) -> tuple[str, str]:
     return check, "T07"
 
 
-def _apply_table_rules(table: Table, typed: pd.DataFrame, rejects: _Rejects) -> None:
+def _apply_table_rules(
+    table: Table, typed: pd.DataFrame, rejects: _Rejects, unreadable: set[tuple[object, str]]
+) -> None:
+    """Duplicate keys, then the pandera model, on every row but the duplicates.
+
+    A row with a cell that could not be parsed is still judged on its other cells, so one pass
+    reports every problem of the row.
+    """
     pii = set(table.pii_columns)
     key = list(table.key)
+    duplicates: list[object] = []
     if all(k in typed.columns for k in key):
         keyed = typed[key].notna().all(axis=1)
         duplicated = keyed & typed.duplicated(subset=key, keep="first")
         first_rows = typed[keyed].drop_duplicates(subset=key, keep="first").set_index(key)[ROW]
         for index in typed.index[duplicated.to_numpy()]:
+            duplicates.append(index)
             value = typed.at[index, key[0]] if len(key) == 1 else tuple(typed.loc[index, key])
             rejects.add(
                 table.name,
@@ -271,18 +287,23 @@ def _apply_table_rules(table: Table, typed: pd.DataFrame, rejects: _Rejects) -> 
                 pii=False,
             )
     candidates = typed.drop(columns=[ROW, FILE_COLUMN])
-    candidates = candidates[~rejects.condemned(table.name, typed)]
+    candidates = candidates[~typed.index.isin(duplicates)]
     # Uniqueness of the key was judged above (keeping the first row), so pandera need not flag every copy.
     # Any other unique column is still checked by pandera.
     schema = table.schema.update_columns({key[0]: {"unique": False}}) if len(key) == 1 else table.schema
     try:
         schema.validate(candidates, lazy=True)
     except pa.errors.SchemaErrors as errors:
-        _record_schema_failures(table, typed, errors.failure_cases, rejects, pii)
+        _record_schema_failures(table, typed, errors.failure_cases, rejects, pii, unreadable)
 
 
 def _record_schema_failures(
-    table: Table, typed: pd.DataFrame, failures: pd.DataFrame, rejects: _Rejects, pii: set[str]
+    table: Table,
+    typed: pd.DataFrame,
+    failures: pd.DataFrame,
+    rejects: _Rejects,
+    pii: set[str],
+    unreadable: set[tuple[object, str]],
 ) -> None:
     without_row = failures[failures["index"].isna()]
     if len(without_row):
@@ -300,11 +321,15 @@ def _record_schema_failures(
                 involved = [
                     name for name in table.columns if name in typed.columns and re.search(rf"\b{name}\b", str(check))
                 ]
+                if any((index, name) in unreadable for name in involved):
+                    continue  # judged on a cell already rejected as unreadable
                 value = " | ".join(_shown(typed.at[index, name], name in pii) for name in involved)
                 rejects.add(table.name, typed, index, "+".join(involved), value, str(check), "T09", pii=False)
         else:
             for _, failure in group.iterrows():
                 column, index = str(failure["column"]), failure["index"]
+                if (index, column) in unreadable:
+                    continue
                 rule, code = _friendly(str(failure["check"]), column, table)
                 value = typed.at[index, column] if column in typed.columns else failure["failure_case"]
                 rejects.add(table.name, typed, index, column, value, rule, code, pii=column in pii)
@@ -428,9 +453,9 @@ def _judge_table(table: Table, raw: RawTable, now: pd.Timestamp, rejects: _Rejec
     for row, column, value, rule, *where in raw.problems:
         file = where[0] if where else raw.file
         rejects.note(file, row, column, WITHHELD_ROW if withhold else value, rule, "P00", pii=False)
-    typed = _parse(table, raw, rejects)
+    typed, unreadable = _parse(table, raw, rejects)
     _future_dates(table, typed, now, rejects)
-    _apply_table_rules(table, typed, rejects)
+    _apply_table_rules(table, typed, rejects, unreadable)
     return typed
 
 

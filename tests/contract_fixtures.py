@@ -6,6 +6,9 @@ reader can check by eye what a rule should say about it.
 
 from __future__ import annotations
 
+import csv
+import io
+from datetime import date
 from pathlib import Path
 
 from outcomes.contract.codes import Behaviour
@@ -57,8 +60,46 @@ VALID_FILES: dict[str, str] = {
         "E001,C001,2020-03-04,P,C2,N1,K1,PR1,2020-06-30,X1,CARPL,SC000001\n"
         "E002,C001,2020-06-30,P,C2,N1,U6,PR4,,,,\n"
     ),
+    "identifiers": (
+        "child_id,forename,surname,date_of_birth,sex,postcode\n"
+        "C001,Amy,Smith,2006-04-12,2,LS1 4AB\n"
+        "C002,Ben,Jones,2005-09-03,1,M1 2CD\n"
+        "C003,Cara,Brown,2007-01-20,2,NE1 5EF\n"
+    ),
+    "mental_health": (
+        "assessment_id,stay_id,assessment_date,need_identified,need_met,need_met_date\n"
+        "M001,S001,2020-03-10,true,true,2020-03-20\n"
+        "M002,S002,2020-05-15,false,,\n"
+    ),
+    "wellbeing": (
+        "measurement_id,child_id,stay_id,instrument,score,measured_date,timing\n"
+        "W001,C001,S001,sdq,18,2020-03-05,admission\n"
+        "W002,C001,S001,sdq,12,2020-06-29,discharge\n"
+        "W003,C002,,swemwbs,24.5,2021-01-10,follow_up\n"
+    ),
+    "health_checks": (
+        "record_id,child_id,forename,surname,date_of_birth,sex_recorded,postcode,period_end,"
+        "immunisations,teeth_check,health_assessment,substance_misuse,convicted,sdq_score\n"
+        "H001,C001,,,,,,2021-03-31,true,true,true,false,false,14\n"
+        "H002,,Ben,Jones,2005-09-03,1,M1 2CD,2021-03-31,true,false,true,true,false,\n"
+    ),
+    "care_leavers": (
+        "record_id,child_id,forename,surname,date_of_birth,sex_recorded,postcode,period_end,in_touch,activity,accommodation\n"
+        "L001,C002,,,,,,2021-03-31,YES,F2,D1\n"
+        "L002,,Amy,Smith,2006-04-12,2,LS1 4AB,2022-03-31,NO,,\n"
+    ),
+    "education": (
+        "record_id,child_id,forename,surname,date_of_birth,sex_recorded,postcode,academic_year,attendance_pct,"
+        "attainment8,in_eet\n"
+        "ED01,C001,,,,,,2020,85.5,32.0,true\n"
+        "ED02,C003,,,,,,2021,,,\n"
+    ),
 }
-"""File contents by table: three children, two homes, four referrals, two stays and a few events."""
+"""File contents by table: three children, two homes, four referrals, two stays, a few events, and one or
+two rows of every optional table (follow-up sources have a row with child_id and one with identifiers only)."""
+
+TODAY = date(2024, 1, 1)
+"""The "today" the tests judge future dates by, so that they do not change with the calendar."""
 
 ROWS = {name: text.count("\n") - 1 for name, text in VALID_FILES.items()}
 
@@ -69,3 +110,18 @@ def write_valid_folder(folder: Path, files: dict[str, str] | None = None) -> Pat
     for name, text in (files or VALID_FILES).items():
         (folder / f"{name}.csv").write_text(text, encoding="utf-8")
     return folder
+
+
+def read_rows(table: str, files: dict[str, str] | None = None) -> tuple[list[str], list[dict[str, str]]]:
+    """Header and rows (as dicts of text) of one fixture table."""
+    reader = csv.DictReader(io.StringIO((files or VALID_FILES)[table]))
+    return list(reader.fieldnames or []), list(reader)
+
+
+def csv_text(header: list[str], rows: list[dict[str, str]]) -> str:
+    """CSV text of rows (missing cells written empty), with ``\\n`` line endings."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=header, lineterminator="\n", extrasaction="raise")
+    writer.writeheader()
+    writer.writerows([{name: row.get(name, "") for name in header} for row in rows])
+    return out.getvalue()

@@ -69,8 +69,26 @@ def _flag_field(description: str, *, nullable: bool = False) -> object:
     return pa.Field(nullable=nullable, description=description, metadata={"format": "true/false (also 1/0, yes/no)"})
 
 
-def _pii(description: str, *, nullable: bool = True, **checks: object) -> object:
-    return pa.Field(nullable=nullable, description=description, metadata={"pii": True}, **checks)
+def _pii(
+    description: str, *, nullable: bool = True, code_list: type[codes.CodeList] | None = None, **checks: object
+) -> object:
+    metadata: dict[str, object] = {"pii": True}
+    if code_list is not None:
+        checks["isin"] = code_list.codes()
+        metadata["codes"] = code_list.__name__
+    return pa.Field(nullable=nullable, description=description, metadata=metadata, **checks)
+
+
+# Row rules compare values that may be missing. A missing value is the not-null rule's to report, so a
+# comparison with it holds here, and a rule always returns plain True/False (pandera cannot judge <NA>).
+
+
+def _not_before(later: pd.Series, earlier: pd.Series) -> pd.Series:
+    return (later.isna() | earlier.isna() | (later >= earlier)).fillna(True).astype(bool)
+
+
+def _at_most(part: pd.Series, whole: pd.Series) -> pd.Series:
+    return (part <= whole).fillna(True).astype(bool)
 
 
 class Children(pa.DataFrameModel):
@@ -98,7 +116,7 @@ class Identifiers(pa.DataFrameModel):
     forename: Series[String] = _pii("Forename.")
     surname: Series[String] = _pii("Surname.")
     date_of_birth: Series[Date] = _pii("Date of birth.", ge=EARLIEST_DATE)
-    sex: Series[String] = _pii("Sex, SSDA903 code.", isin=codes.Sex.codes())
+    sex: Series[String] = _pii("Sex, SSDA903 code.", code_list=codes.Sex)
     postcode: Series[String] = _pii("Home postcode before the stay.")
 
 
@@ -137,7 +155,7 @@ class Referrals(pa.DataFrameModel):
 
     @pa.dataframe_check(error="decision_date must be on or after referral_date")
     def decision_not_before_referral(cls, df: pd.DataFrame) -> Series[bool]:
-        return df[cls.decision_date].isna() | (df[cls.decision_date] >= df[cls.referral_date])
+        return _not_before(df[cls.decision_date], df[cls.referral_date])
 
     @pa.dataframe_check(error="a placed referral names its home (urn) and no alternative_setting")
     def placed_names_home(cls, df: pd.DataFrame) -> Series[bool]:
@@ -169,11 +187,11 @@ class HomeCapacity(pa.DataFrameModel):
 
     @pa.dataframe_check(error="places_available must not exceed places_approved")
     def available_within_approved(cls, df: pd.DataFrame) -> Series[bool]:
-        return df[cls.places_available] <= df[cls.places_approved]
+        return _at_most(df[cls.places_available], df[cls.places_approved])
 
     @pa.dataframe_check(error="children_accommodated must not exceed places_approved")
     def accommodated_within_approved(cls, df: pd.DataFrame) -> Series[bool]:
-        return df[cls.children_accommodated] <= df[cls.places_approved]
+        return _at_most(df[cls.children_accommodated], df[cls.places_approved])
 
 
 class Stays(pa.DataFrameModel):
@@ -198,7 +216,7 @@ class Stays(pa.DataFrameModel):
 
     @pa.dataframe_check(error="discharge_date must be on or after admission_date")
     def discharge_not_before_admission(cls, df: pd.DataFrame) -> Series[bool]:
-        return df[cls.discharge_date].isna() | (df[cls.discharge_date] >= df[cls.admission_date])
+        return _not_before(df[cls.discharge_date], df[cls.admission_date])
 
     @pa.dataframe_check(error="a discharged stay needs a destination")
     def discharged_has_destination(cls, df: pd.DataFrame) -> Series[bool]:
@@ -248,7 +266,7 @@ class CareEpisodes(_FollowUpSource):
 
     @pa.dataframe_check(error="dec must be on or after decom")
     def ceased_not_before_commenced(cls, df: pd.DataFrame) -> Series[bool]:
-        return df[cls.dec].isna() | (df[cls.dec] >= df[cls.decom])
+        return _not_before(df[cls.dec], df[cls.decom])
 
     @pa.dataframe_check(error="a ceased episode (dec) needs a reason (rec), and an open one has none")
     def ceased_has_reason(cls, df: pd.DataFrame) -> Series[bool]:
@@ -278,12 +296,12 @@ class MentalHealth(pa.DataFrameModel):
 
     @pa.dataframe_check(error="need_met is recorded only where a need was identified")
     def met_only_if_identified(cls, df: pd.DataFrame) -> Series[bool]:
-        identified = df[cls.need_identified].fillna(False).astype(bool)
+        identified = df[cls.need_identified].fillna(True).astype(bool)  # unknown: the not-null rule's to report
         return identified | df[cls.need_met].isna()
 
     @pa.dataframe_check(error="need_met_date must be on or after assessment_date")
     def met_not_before_assessed(cls, df: pd.DataFrame) -> Series[bool]:
-        return df[cls.need_met_date].isna() | (df[cls.need_met_date] >= df[cls.assessment_date])
+        return _not_before(df[cls.need_met_date], df[cls.assessment_date])
 
 
 class Wellbeing(pa.DataFrameModel):
@@ -302,7 +320,8 @@ class Wellbeing(pa.DataFrameModel):
         sdq = df[cls.instrument] == codes.WellbeingInstrument.SDQ
         swemwbs = df[cls.instrument] == codes.WellbeingInstrument.SWEMWBS
         score = df[cls.score]
-        return (sdq & score.between(0, 40)) | (swemwbs & score.between(7, 35)) | ~(sdq | swemwbs)
+        in_range = (sdq & score.between(0, 40)) | (swemwbs & score.between(7, 35)) | ~(sdq | swemwbs)
+        return score.isna() | in_range.fillna(True).astype(bool)
 
 
 class HealthChecks(_FollowUpSource):
