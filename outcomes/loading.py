@@ -158,6 +158,14 @@ def find_table_files(data_dir: Path) -> dict[str, Path]:
     StructuralError
         If the folder is missing, a table has both a CSV and a Parquet file, or a required table is absent.
     """
+    found, problems = _table_files(data_dir, set())
+    if problems:
+        raise StructuralError.many(problems)
+    return found
+
+
+def _table_files(data_dir: Path, supplied: set[str]) -> tuple[dict[str, Path], list[str]]:
+    """The file of each table present, and the problems (a table in two files, a required table absent)."""
     if not data_dir.is_dir():
         raise StructuralError(str(data_dir), "is not a folder", "Give the folder holding one file per table.")
     found: dict[str, Path] = {}
@@ -168,14 +176,12 @@ def find_table_files(data_dir: Path) -> dict[str, Path]:
             problems.append(f"{data_dir}: both {candidates[0].name} and {candidates[1].name} exist. Keep one of them.")
         elif candidates:
             found[name] = candidates[0]
-        elif table.required:
+        elif table.required and name not in supplied:
             problems.append(
                 f"{data_dir / (name + '.csv')}: required table '{name}' is missing. "
                 f"Add {name}.csv or {name}.parquet (see the data dictionary: `outcomes dictionary`)."
             )
-    if problems:
-        raise StructuralError.many(problems)
-    return found
+    return found, problems
 
 
 def _kind(column: pa.Column) -> str:
@@ -385,11 +391,11 @@ def load_data(
     """
     data_dir = Path(data_dir)
     extra_tables = extra_tables or {}
-    files = find_table_files_allowing(data_dir, set(extra_tables))
+    # Structural problems are gathered across every file before any is reported, so all can be fixed at once.
+    files, problems = _table_files(data_dir, set(extra_tables))
     now = pd.Timestamp(today or date.today())
 
     raw_tables: dict[str, RawTable] = {}
-    problems: list[str] = []
     notes: list[str] = []
     for name in TABLES:
         if name in files:
@@ -523,17 +529,7 @@ def validate_file(path: Path | str, table: str | None = None, *, today: date | N
 
 def find_table_files_allowing(data_dir: Path, supplied: set[str]) -> dict[str, Path]:
     """Like :func:`find_table_files`, but tables an adapter supplies need no file."""
-    if not supplied:
-        return find_table_files(data_dir)
-    try:
-        return find_table_files(data_dir)
-    except StructuralError as error:
-        remaining = [p for p in error.problems if not any(f"required table '{name}'" in p for name in supplied)]
-        if remaining:
-            raise StructuralError.many(remaining) from None
-        return {
-            name: data_dir / f"{name}{suffix}"
-            for name in TABLES
-            for suffix in SUFFIXES
-            if (data_dir / f"{name}{suffix}").is_file()
-        }
+    found, problems = _table_files(data_dir, supplied)
+    if problems:
+        raise StructuralError.many(problems)
+    return found
