@@ -78,7 +78,7 @@ def open_engine(
         return
 
     try:
-        from pyspark.sql import SparkSession
+        import pyspark  # noqa: F401
         from splink import SparkAPI
     except ImportError as error:  # pragma: no cover - depends on the install
         raise ConfigurationError(
@@ -89,7 +89,12 @@ def open_engine(
         spark_session = local_spark_session(threads)
     try:
         yield Engine(
-            "spark", SparkAPI(spark_session=spark_session, num_partitions_on_repartition=max(2, threads)), spark_session
+            "spark",
+            SparkAPI(
+                spark_session=spark_session,
+                num_partitions_on_repartition=max(2, threads),
+            ),
+            spark_session,
         )
     finally:
         if own_session:
@@ -108,11 +113,12 @@ def local_spark_session(threads: int = 2, *, driver_memory: str = "4g") -> Any:
     session = (
         SparkSession.builder.master(f"local[{threads}]")
         .appName("outcomes-link")
-        .config("spark.sql.shuffle.partitions", str(max(2, 2 * threads)))
-        .config("spark.default.parallelism", str(max(2, 2 * threads)))
+        .config("spark.sql.shuffle.partitions", str(max(2, threads)))
+        .config("spark.default.parallelism", str(max(2, threads)))
         .config("spark.driver.memory", driver_memory)
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
         .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.session.timeZone", "UTC")
         .getOrCreate()
     )

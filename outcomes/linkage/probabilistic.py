@@ -70,8 +70,8 @@ UNIQUE_ID = "unique_id"
 PREDICT_FLOOR = 0.01
 """Pairs less probable than this are not kept from prediction."""
 
-U_SAMPLE_CHILDREN = 2_000
-U_SAMPLE_RECORDS = 2_000
+U_SAMPLE_CHILDREN = 1_000
+U_SAMPLE_RECORDS = 1_000
 EM_SAMPLE_RECORDS = 100_000
 """Sample sizes for training (records chosen in hashed-id order, so the samples are fixed)."""
 
