@@ -79,6 +79,8 @@ def _stays_overlap(tables: Tables) -> pd.Series:
     does not hide the overlap of the next stay with the long one.
     """
     stays = tables["stays"]
+    if stays.empty:  # (a groupby over no rows loses the date type)
+        return pd.Series(False, index=stays.index)
     ordered = stays.sort_values([Stays.child_id, Stays.admission_date, Stays.stay_id], kind="stable")
     ends = ordered[Stays.discharge_date].fillna(pd.Timestamp.max)
     latest_earlier_end = ends.groupby(ordered[Stays.child_id]).transform(lambda end: end.cummax().shift())
@@ -88,7 +90,9 @@ def _stays_overlap(tables: Tables) -> pd.Series:
 
 def _age_at_admission_out_of_range(tables: Tables) -> pd.Series:
     stays = tables["stays"]
-    birth = stays[Stays.child_id].map(tables["children"].set_index(Children.child_id)[Children.birth_month])
+    # A lookup in an empty table loses the date type: restore it.
+    birth_months = tables["children"].set_index(Children.child_id)[Children.birth_month]
+    birth = stays[Stays.child_id].map(birth_months).astype("datetime64[ns]")
     admitted = stays[Stays.admission_date]
     age = admitted.dt.year - birth.dt.year - (admitted.dt.month < birth.dt.month).astype(int)
     return birth.notna() & ~age.between(MIN_AGE_AT_ADMISSION, MAX_AGE_AT_ADMISSION)
@@ -98,8 +102,8 @@ def _outside_stay(table: str, date_column: str) -> Callable[[Tables], pd.Series]
     def failing(tables: Tables) -> pd.Series:
         rows = tables[table]
         stays = tables["stays"].set_index(Stays.stay_id)
-        admitted = rows[Incidents.stay_id].map(stays[Stays.admission_date])
-        discharged = rows[Incidents.stay_id].map(stays[Stays.discharge_date])
+        admitted = rows[Incidents.stay_id].map(stays[Stays.admission_date]).astype("datetime64[ns]")
+        discharged = rows[Incidents.stay_id].map(stays[Stays.discharge_date]).astype("datetime64[ns]")
         when = rows[date_column]
         return admitted.notna() & ((when < admitted) | (discharged.notna() & (when > discharged)))
 
