@@ -25,6 +25,13 @@ from outcomes.provenance import folder_hashes, package_versions, source_revision
 log = logging.getLogger(__name__)
 
 
+def _relative(file: str, folder: Path) -> str:
+    try:
+        return str(Path(file).relative_to(folder))
+    except ValueError:
+        return file
+
+
 def _stage(name: str) -> float:
     click.echo(f"[{name}]", err=True)
     return time.perf_counter()
@@ -98,8 +105,10 @@ def run(
     report_counts(loaded)
     validation = out / "validation"
     validation.mkdir(exist_ok=True)
-    loaded.counts_frame().to_csv(validation / "counts.csv", index=False, lineterminator="\n")
-    loaded.rejects.to_csv(validation / "rejects.csv", index=False, lineterminator="\n")
+    # Files are named relative to the data folder, so the record does not depend on where the data sit.
+    for name, frame in (("counts.csv", loaded.counts_frame()), ("rejects.csv", loaded.rejects)):
+        frame = frame.assign(file=frame["file"].map(lambda f: _relative(f, data_dir)))
+        frame.to_csv(validation / name, index=False, lineterminator="\n")
     timings["validate"] = time.perf_counter() - started
 
     from outcomes.linkage import link_folder, write_result
@@ -144,6 +153,7 @@ def run(
         "software": package_versions(),
         "source_revision": source_revision(),
         "inputs": loaded.input_hashes,
+        "sources": folder_hashes(sources) if sources is not None else {},
         "rows": {name: vars(count) | {"file": Path(count.file).name} for name, count in loaded.counts.items()},
         "outputs": folder_hashes(out, exclude=("data", "run.json")),
     }
