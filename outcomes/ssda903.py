@@ -19,7 +19,8 @@ Header     children            needs an ``LA`` column (three-digit code)
 Episodes   care_episodes       an episode open across 31 March appears in two
                                years' returns: the latest year's row is kept
 OC2        health_checks       period_end = 31 March of the collection year
-OC3        care_leavers        period_end = 31 March of the collection year
+OC3        care_leavers        period_end = 31 March of the collection year;
+                               ACTIV and ACCOM of 0 (not applicable) are empty
 Missing    incidents           only spells that fall within a secure-home stay
 =========  ==================  ==================================================
 """
@@ -84,6 +85,7 @@ HEADER_COLUMNS = {
 }
 MISSING_COLUMNS = ("CHILD", "MIS_START")
 NOT_APPLICABLE_URN = "XXXXXXX"
+NOT_RECORDED = "0"
 
 
 def _year_folders(folder: Path) -> list[tuple[int, Path]]:
@@ -184,6 +186,11 @@ def read_ssda903_folder(
                 prefix = "OC2" if table == "health_checks" else "OC3"
                 frame[HealthChecks.record_id] = f"{prefix}/{collection_year}/" + frame[HealthChecks.child_id].fillna("")
                 frame[HealthChecks.period_end] = period_end
+                if table == "care_leavers":
+                    # OC3 writes 0 for ACTIV and ACCOM where they do not apply (not in touch, died, returned
+                    # home): that is "not recorded", not a code (DfE validator rules 344 and 345).
+                    for column in (CareLeavers.activity, CareLeavers.accommodation):
+                        frame[column] = frame[column].where(frame[column].str.strip() != NOT_RECORDED, None)
             elif table == "children":
                 # SSDA903 holds the full date of birth; the contract keeps the month only.
                 frame[Children.birth_month] = frame[Children.birth_month].map(
