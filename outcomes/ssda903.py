@@ -256,7 +256,7 @@ def missing_spells_as_incidents(spells: pd.DataFrame, stays: pd.DataFrame) -> tu
         (joined["_start"] >= joined[Stays.admission_date])
         & (joined[Stays.discharge_date].isna() | (joined["_start"] <= joined[Stays.discharge_date]))
     ].drop_duplicates("_spell")
-    undated = keyed[keyed["_start"].isna()].assign(**{Stays.stay_id: None})
+    undated = keyed[keyed["_start"].isna()].assign(**{Stays.stay_id: ""})  # an empty cell, as in a file
     kept = (pd.concat([within, undated], ignore_index=True) if len(undated) else within).sort_values(
         "_spell", kind="stable"
     )
