@@ -25,7 +25,7 @@ def two_stays(**extra_tables) -> IndicatorData:
 
 
 def total(indicator, data: IndicatorData, window: int | None = None):
-    frame = indicator.compute(data, threshold=1).to_frame()
+    frame = indicator.compute(data, threshold=0).to_frame()
     rows = frame[frame["breakdown"] == "all"]
     if window is not None:
         rows = rows[rows["window_months"] == window]

@@ -400,6 +400,12 @@ class IndicatorData:
         The eligible leavers, one row per stay, with the record's columns (empty where
         there is no record) and ``has_record``.
         """
+        return self._cached(
+            f"annual_record_at|{table}|{months}|{date_column}",
+            lambda: self._annual_record_at(table, months, date_column),
+        ).copy()
+
+    def _annual_record_at(self, table: str, months: int, date_column: str) -> pd.DataFrame:
         leavers = self.leavers
         start = leavers["index_date"] + pd.DateOffset(months=months - 6)
         end = leavers["index_date"] + pd.DateOffset(months=months + 6)
@@ -607,6 +613,9 @@ class Indicator:
     unit_multiplier: ClassVar[float] = 1.0
     disclosive: ClassVar[bool] = True
     """False only for figures about things, not people (places in homes): they are not suppressed."""
+    cell_columns: ClassVar[tuple[str, ...]] = ()
+    """Columns of the units that :meth:`estimate` (and an overridden :meth:`groups`) read, besides the
+    breakdown columns; the family sets them, and an indicator that overrides either adds its own."""
 
     @classmethod
     def metadata(cls) -> Declaration:
@@ -659,8 +668,20 @@ class Indicator:
                     yield value, units[units[value].fillna(False).astype(bool)]
         else:
             labels = units[BREAKDOWN_COLUMNS[breakdown]].astype("string").fillna(UNKNOWN)
-            for value in sorted(labels.unique()):
-                yield str(value), units[labels == value]
+            for value, positions in sorted(labels.groupby(labels, sort=False).indices.items()):
+                yield str(value), units.iloc[positions]
+
+    def cell_frame(self, units: pd.DataFrame) -> pd.DataFrame:
+        """The units narrowed to the columns that cells are cut and estimated from.
+
+        Splitting a wide frame (referrals carry 14 behaviour flags) hundreds of times
+        dominated the run; the estimate reads only :attr:`cell_columns`.
+        """
+        breakdowns = self.metadata().breakdowns
+        keep = ["period_date", *self.cell_columns]
+        keep += [BREAKDOWN_COLUMNS[b] for b in breakdowns if b in BREAKDOWN_COLUMNS]
+        keep += [flag for b in breakdowns for flag in MULTI_VALUED_BREAKDOWNS.get(b, ())]
+        return units[[column for column in dict.fromkeys(keep) if column in units.columns]]
 
     def compute(
         self,
@@ -671,6 +692,14 @@ class Indicator:
         warn: bool = True,
     ) -> IndicatorResult:
         """Compute every period, window and breakdown, then apply disclosure control.
+
+        Parameters
+        ----------
+        data : the tables and follow-up settings.
+        threshold : counts from 1 up to this are suppressed (see :mod:`outcomes.disclosure`);
+            0 turns suppression off, for hand checks.
+        confidence : two-sided level of the intervals.
+        warn : issue a :class:`~outcomes.errors.SuppressionWarning` when cells are suppressed.
 
         Returns a 'not available' result (never raises) when a table the indicator
         needs is missing.
@@ -688,9 +717,10 @@ class Indicator:
             scoped = data.for_window(window)
             units = self.units(scoped)
             notes += self.run_notes(scoped, units)
-            periods = period_label(units["period_date"], declaration.period) if len(units) else pd.Series(dtype=str)
-            for period in sorted(periods.unique()):
-                in_period = units[periods == period]
+            cells = self.cell_frame(units)
+            periods = period_label(cells["period_date"], declaration.period) if len(cells) else pd.Series(dtype=str)
+            for period, positions in sorted(periods.groupby(periods, sort=False).indices.items()):
+                in_period = cells.iloc[positions]
                 for breakdown in declaration.breakdowns:
                     for value, group in self.groups(in_period, breakdown):
                         cell = self.estimate(group, scoped, confidence)
@@ -737,6 +767,7 @@ class ProportionIndicator(Indicator):
     """
 
     family = "proportion"
+    cell_columns = ("_numerator", "_weight")
     ci_method = "Wilson score"
     unit_multiplier = 100.0
 
@@ -771,6 +802,7 @@ class RateIndicator(Indicator):
     """
 
     family = "rate"
+    cell_columns = ("_events", "exposure")
     ci_method = "exact Poisson (Garwood) below 10 events, Byar's method from 10"
     unit_multiplier = 1000.0
 
@@ -802,6 +834,7 @@ class DurationIndicator(Indicator):
     """
 
     family = "duration"
+    cell_columns = ("duration",)
     ci_method = "median; binomial order-statistic interval"
 
     def durations(self, data: IndicatorData) -> pd.DataFrame:
@@ -821,6 +854,7 @@ class MeanIndicator(Indicator):
     """Mean of a per-unit value with a Student's t interval; ``values(data)`` returns units with ``value``."""
 
     family = "mean"
+    cell_columns = ("_value",)
     ci_method = "mean; Student's t interval"
 
     def values(self, data: IndicatorData) -> pd.DataFrame:
@@ -870,6 +904,7 @@ class TimeToEventIndicator(Indicator):
     """
 
     family = "time to event"
+    cell_columns = ("duration_days", "event")
     ci_method = "Kaplan-Meier; Greenwood variance on the log(-log) scale"
     unit_multiplier = 100.0
     censor_at_18: ClassVar[bool] = True

@@ -22,6 +22,7 @@ mean (change)           Student's t
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 from scipy import stats
@@ -30,6 +31,7 @@ BYAR_FROM_EVENTS = 10
 """Rates with at least this many events use Byar's method; fewer use the exact interval."""
 
 
+@lru_cache(maxsize=16)
 def _z(confidence: float) -> float:
     if not 0 < confidence < 1:
         raise ValueError(f"confidence must be between 0 and 1, not {confidence}")

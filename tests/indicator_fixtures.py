@@ -8,6 +8,8 @@ hand-made rows beside each indicator.
 
 from __future__ import annotations
 
+from functools import cache
+
 import numpy as np
 import pandas as pd
 
@@ -20,7 +22,16 @@ HOMES = ["SC000001", "SC000002", "SC000003"]
 
 
 def small_world(seed: int = 0, n_children: int = 120) -> dict[str, pd.DataFrame]:
-    """Every contract table, with a few hundred rows in all."""
+    """Every contract table, with a few hundred rows in all.
+
+    Built once per test session for each (seed, size) and handed out as copies, so
+    a test may change or delete its tables without touching anyone else's.
+    """
+    return {name: frame.copy() for name, frame in _built_world(seed, n_children).items()}
+
+
+@cache
+def _built_world(seed: int, n_children: int) -> dict[str, pd.DataFrame]:
     rng = np.random.default_rng(seed)
     day = pd.Timedelta(days=1)
     children, referrals, stays, incidents, mental, wellbeing = [], [], [], [], [], []
@@ -210,4 +221,5 @@ def small_world(seed: int = 0, n_children: int = 120) -> dict[str, pd.DataFrame]
 
 
 def world_data(seed: int = 0, windows: tuple[int, ...] = (6, 12, 24)) -> IndicatorData:
+    """The small world as indicator input; a fresh object each call, so nothing computed is shared."""
     return IndicatorData(small_world(seed), FollowUp(DATA_END, windows))

@@ -19,6 +19,7 @@ from pathlib import Path
 import click
 import pandas as pd
 
+from outcomes.config import Settings, load_settings
 from outcomes.errors import ConfigurationError
 
 log = logging.getLogger(__name__)
@@ -64,7 +65,10 @@ def run_indicators(
     threshold: int | None = None,
     codes: list[str] | None = None,
 ) -> tuple[pd.DataFrame, dict[str, list[str]]]:
-    """Every registered indicator (or those named) on the tables: the tidy frame and the notes by indicator."""
+    """Every registered indicator (or those named) on the tables: the tidy frame and the notes by indicator.
+
+    ``threshold``: counts from 1 up to it are suppressed (None: ``Settings().suppression_threshold``, 4).
+    """
     from outcomes.cohort import FollowUp
     from outcomes.disclosure import DEFAULT_THRESHOLD
     from outcomes.indicator import TIDY_COLUMNS, IndicatorData
@@ -83,7 +87,7 @@ def run_indicators(
         from tqdm import tqdm
 
         for code in tqdm(selected, desc="indicators", disable=not sys.stderr.isatty()):
-            result = registry[code]().compute(data, threshold=threshold or DEFAULT_THRESHOLD)
+            result = registry[code]().compute(data, threshold=DEFAULT_THRESHOLD if threshold is None else threshold)
             frames.append(result.to_frame())
             notes[code] = result.notes
     frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=TIDY_COLUMNS)
@@ -136,16 +140,56 @@ def describe(code: str) -> None:
 @click.option(
     "--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path), help="Output folder."
 )
-@click.option("--data-end", default="2024-03-31", show_default=True, help="Last date the follow-up sources cover.")
-@click.option("--windows", default="6,12,24", show_default=True, help="Follow-up windows in months.")
-@click.option("--threshold", type=int, default=None, help="Suppress counts from 1 to THRESHOLD-1 (default 5).")
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Settings file (TOML); the options below override it.",
+)
+@click.option(
+    "--data-end", default=None, help=f"Last date the follow-up sources cover (default {Settings().data_end})."
+)
+@click.option(
+    "--windows",
+    default=None,
+    help=f"Follow-up windows in months (default {','.join(map(str, Settings().windows_months))}).",
+)
+@click.option(
+    "--threshold",
+    type=click.IntRange(min=0),
+    default=None,
+    help=f"Suppress counts from 1 up to THRESHOLD (default {Settings().suppression_threshold}; 0 suppresses nothing).",
+)
 @click.option("--only", "codes", multiple=True, help="Run only this indicator (repeatable).")
 def run(
-    data_dir: Path, out_dir: Path, data_end: str, windows: str, threshold: int | None, codes: tuple[str, ...]
+    data_dir: Path,
+    out_dir: Path,
+    config_file: Path | None,
+    data_end: str | None,
+    windows: str | None,
+    threshold: int | None,
+    codes: tuple[str, ...],
 ) -> None:
-    """Compute every indicator on DATA_DIR and write OUT/indicators.csv and OUT/indicator_notes.md."""
+    """Compute every indicator on DATA_DIR and write OUT/indicators.csv and OUT/indicator_notes.md.
+
+    Settings come from ``outcomes.config.Settings`` (the configuration file when
+    given), so the suppression threshold is the same here as in ``outcomes run``.
+    """
+    settings = load_settings(
+        config_file,
+        data_end=data_end,
+        windows_months=parse_windows(windows) if windows else None,
+        suppression_threshold=threshold,
+    )
     tables = read_tables(data_dir)
-    frame, notes = run_indicators(tables, data_end, parse_windows(windows), threshold=threshold, codes=list(codes))
+    frame, notes = run_indicators(
+        tables,
+        settings.data_end,
+        settings.windows_months,
+        threshold=settings.suppression_threshold,
+        codes=list(codes),
+    )
     out_dir.mkdir(parents=True, exist_ok=True)
     format_for_csv(frame).to_csv(out_dir / "indicators.csv", index=False, lineterminator="\n")
     lines = ["# Indicator notes", ""]
