@@ -8,6 +8,7 @@ hand-made rows beside each indicator.
 
 from __future__ import annotations
 
+import warnings
 from functools import cache
 
 import numpy as np
@@ -15,7 +16,9 @@ import pandas as pd
 
 from outcomes.cohort import FollowUp
 from outcomes.contract import codes
-from outcomes.indicator import IndicatorData, make_table
+from outcomes.errors import SuppressionWarning
+from outcomes.indicator import IndicatorData, IndicatorResult, make_table
+from outcomes.registry import discover_indicators
 
 DATA_END = pd.Timestamp("2024-03-31")
 HOMES = ["SC000001", "SC000002", "SC000003"]
@@ -223,3 +226,16 @@ def _built_world(seed: int, n_children: int) -> dict[str, pd.DataFrame]:
 def world_data(seed: int = 0, windows: tuple[int, ...] = (6, 12, 24)) -> IndicatorData:
     """The small world as indicator input; a fresh object each call, so nothing computed is shared."""
     return IndicatorData(small_world(seed), FollowUp(DATA_END, windows))
+
+
+@cache
+def world_results(seed: int = 0) -> dict[str, IndicatorResult]:
+    """Every registered indicator computed once per session on the small world, at the default threshold.
+
+    Shared by the contract and disclosure tests; read them through ``to_frame()`` (a copy).
+    """
+    registry = discover_indicators()
+    data = world_data(seed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SuppressionWarning)
+        return {code: cls().compute(data) for code, cls in registry.items()}

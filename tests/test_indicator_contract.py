@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from indicator_fixtures import small_world, world_data
+from indicator_fixtures import small_world, world_data, world_results
 
 from outcomes.errors import SuppressionWarning
-from outcomes.indicator import TABLE6_OUTCOMES, TIDY_COLUMNS, IndicatorData, ProportionIndicator
+from outcomes.indicator import TABLE6_OUTCOMES, TIDY_COLUMNS, IndicatorData, IndicatorResult, ProportionIndicator
 from outcomes.registry import discover_indicators
 
 REGISTRY = discover_indicators()
@@ -20,11 +20,8 @@ REFERENCE = Path("/work/shared/reference/table6_outcomes.csv")
 
 
 @pytest.fixture(scope="module")
-def results() -> dict[str, pd.DataFrame]:
-    data = world_data()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", SuppressionWarning)
-        return {code: REGISTRY[code]().compute(data) for code in CODES}
+def results() -> dict[str, IndicatorResult]:
+    return world_results()
 
 
 @pytest.mark.parametrize("code", CODES)
