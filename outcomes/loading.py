@@ -238,6 +238,9 @@ def _parse(table: Table, raw: RawTable, rejects: _Rejects) -> tuple[pd.DataFrame
         column = table.columns[name]
         date_format = raw.date_formats.get(name, _date_format(column))
         values, failed, rule = parse_column(frame[name], _kind(column), date_format=date_format)
+        if _date_format(column) == "%Y-%m" and _kind(column) == "date":
+            # A month column keeps the month only, even when the source held the full date (SSDA903 DOB).
+            values = values.dt.to_period("M").dt.to_timestamp()
         for index in failed.index[failed.to_numpy()]:
             unreadable.add((index, name))
             rejects.add(table.name, frame, index, name, frame.at[index, name], rule, "P02", pii=name in pii)

@@ -191,11 +191,6 @@ def read_ssda903_folder(
                     # home): that is "not recorded", not a code (DfE validator rules 344 and 345).
                     for column in (CareLeavers.activity, CareLeavers.accommodation):
                         frame[column] = frame[column].where(frame[column].str.strip() != NOT_RECORDED, None)
-            elif table == "children":
-                # SSDA903 holds the full date of birth; the contract keeps the month only.
-                frame[Children.birth_month] = frame[Children.birth_month].map(
-                    lambda v: "/".join(v.split("/")[1:]) if isinstance(v, str) and v.count("/") == 2 else v
-                )
             parts[table].append(frame)
             # Rows of several files are gathered into one table: a malformed line keeps its own file.
             problems[table] += [(row, column, value, rule, raw.file) for row, column, value, rule in raw.problems]
@@ -233,9 +228,7 @@ def read_ssda903_folder(
             frame = latest
         raw = _combine([frame.drop(columns=["_year"])], problems[table], table)
         raw.notes = notes
-        raw.date_formats = {column: SSDA903_DATE for column in raw.header} | (
-            {Children.birth_month: "%m/%Y"} if table == "children" else {}
-        )
+        raw.date_formats = {column: SSDA903_DATE for column in raw.header} | ({})
         tables[table] = raw
     return tables
 
