@@ -7,8 +7,9 @@ import pandas as pd
 from outcomes.contract.tables import HealthChecks
 from outcomes.indicator import LEAVER_NEEDS, Declaration, IndicatorData, ProportionIndicator, uses
 
-# OC2 covers the year to 31 March; the record dated in the 12 months after discharge is the year after exit.
-MONTHS_CENTRE = 6
+# OC2 covers the year to 31 March: the year ending 6 to 18 months after discharge is the first of which at
+# least half came after exit (a year ending sooner would describe mostly the stay itself).
+MONTHS_CENTRE = 12
 
 
 class HealthImmunisations(ProportionIndicator):
@@ -18,11 +19,15 @@ class HealthImmunisations(ProportionIndicator):
         term="long",
         table6_outcome="Health outcomes (e.g. vaccinations and dental treatment)",
         definition=(
-            "Of leavers with an SSDA903 OC2 record for the year after discharge (dated within 12 months of it), "
+            "Of leavers with an SSDA903 OC2 record for the year after discharge (the year to 31 March ending 6 to 18 "
+            "months after it, so that at least half of it came after exit), "
             "the share recorded as having immunisations up to date."
         ),
         numerator="Leavers whose OC2 IMMUNISATIONS flag is true.",
-        denominator="Leavers followed for 12 months with OC2 IMMUNISATIONS recorded in that year.",
+        denominator=(
+            "Leavers followed for 18 months with an OC2 record for the year to 31 March ending 6 to 18 months after "
+            "discharge that records IMMUNISATIONS (children looked after for 12 months at that 31 March)."
+        ),
         unit="%",
         polarity="higher_is_better",
         needs=(
@@ -33,7 +38,10 @@ class HealthImmunisations(ProportionIndicator):
         caveats=(
             "OC2 is returned only for children looked after for at least 12 months at 31 March; "
             "leavers outside care are not in the figure.",
+            "Up to half of the OC2 year may precede discharge; a check done in the secure home late in that year "
+            "counts.",
         ),
+        version="1.1",
     )
 
     def denominator(self, data: IndicatorData) -> pd.DataFrame:
@@ -45,4 +53,4 @@ class HealthImmunisations(ProportionIndicator):
 
     def run_notes(self, data: IndicatorData, units: pd.DataFrame) -> list[str]:
         followed = len(data.annual_record_at("health_checks", MONTHS_CENTRE))
-        return [f"{len(units)} of {followed} leavers followed for a year had OC2 IMMUNISATIONS recorded"]
+        return [f"{len(units)} of {followed} leavers followed for 18 months had OC2 IMMUNISATIONS recorded"]

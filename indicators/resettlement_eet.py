@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pandas as pd
 
-from indicators.resettlement_accommodation import care_leaver_coverage, with_care_leaver_record
+from indicators.resettlement_accommodation import (
+    OC3_COVERAGE,
+    OC3_DENOMINATOR,
+    OC3_MATCHING,
+    care_leaver_coverage,
+    with_care_leaver_record,
+)
 from outcomes.contract import codes
 from outcomes.contract.tables import CareLeavers
 from outcomes.indicator import LEAVER_NEEDS, Declaration, IndicatorData, ProportionIndicator, uses
@@ -17,20 +23,24 @@ class ResettlementEet(ProportionIndicator):
         term="long",
         table6_outcome="Resettlement and community reintegration",
         definition=(
-            "Of leavers with a care-leaver (SSDA903 OC3) record around 6 or 12 months after discharge, the share "
-            "in education, employment or training."
+            "Of care leavers with an SSDA903 OC3 record at a birthday within six months of the point 6 or 12 months "
+            "after discharge, the share in education, employment or training."
         ),
-        numerator="Leavers whose OC3 activity is an F or P code (education, employment or training).",
-        denominator="Leavers followed to the window with an OC3 activity recorded for it.",
+        numerator="Leavers in the denominator whose OC3 activity is an F or P code (education, employment or training).",
+        denominator=OC3_DENOMINATOR.format(field="activity"),
         unit="%",
         polarity="higher_is_better",
         needs=(*LEAVER_NEEDS, uses(CareLeavers, CareLeavers.child_id, CareLeavers.period_end, CareLeavers.activity)),
         windows=(6, 12),
         source="Table 6 of the 2022 report; SSDA903 OC3 ACTIV.",
+        version="1.1",
         caveats=(
-            "OC3 is an annual return at 31 March: the record used is the one dated within six months either "
-            "side of the 6- or 12-month point.",
-            "Only care leavers have OC3 records.",
+            OC3_COVERAGE,
+            OC3_MATCHING,
+            "School-age leavers are not added from the education table: its participation flag covers a whole "
+            "academic year, where OC3 records the activity around a birthday, and mixing the two would make the "
+            "figure move with the age mix. Their participation is education_eet (first full academic year after "
+            "leaving, all leavers); read the two together.",
         ),
     )
 

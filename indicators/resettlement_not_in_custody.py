@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pandas as pd
 
-from indicators.resettlement_accommodation import care_leaver_coverage, with_care_leaver_record
+from indicators.resettlement_accommodation import (
+    OC3_COVERAGE,
+    OC3_DENOMINATOR,
+    OC3_MATCHING,
+    care_leaver_coverage,
+    with_care_leaver_record,
+)
 from outcomes.contract import codes
 from outcomes.contract.tables import CareLeavers
 from outcomes.indicator import LEAVER_NEEDS, Declaration, IndicatorData, ProportionIndicator, uses
@@ -17,11 +23,11 @@ class ResettlementNotInCustody(ProportionIndicator):
         term="long",
         table6_outcome="Resettlement and community reintegration",
         definition=(
-            "Of leavers with a care-leaver (SSDA903 OC3) record around 6 or 12 months after discharge, "
-            "the share whose accommodation was not custody."
+            "Of care leavers with an SSDA903 OC3 record at a birthday within six months of the point 6 or 12 months "
+            "after discharge, the share whose accommodation was not custody."
         ),
-        numerator="Leavers whose OC3 accommodation is not an X code (in custody).",
-        denominator="Leavers followed to the window with an OC3 accommodation recorded for it.",
+        numerator="Leavers in the denominator whose OC3 accommodation is not an X code (in custody).",
+        denominator=OC3_DENOMINATOR.format(field="accommodation"),
         unit="%",
         polarity="higher_is_better",
         needs=(
@@ -30,9 +36,12 @@ class ResettlementNotInCustody(ProportionIndicator):
         ),
         windows=(6, 12),
         source="Table 6 of the 2022 report; SSDA903 OC3 ACCOM (X1, X2 in custody).",
+        version="1.1",
         caveats=(
-            "A snapshot at 31 March: a child in custody between two returns is not seen.",
-            "Only care leavers have OC3 records; youth justice records would cover the others.",
+            OC3_COVERAGE,
+            OC3_MATCHING,
+            "A snapshot around a birthday: custody between two birthdays is not seen.",
+            "Youth justice records would cover leavers who were never looked after; they are not in the contract.",
         ),
     )
 

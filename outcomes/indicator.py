@@ -386,43 +386,83 @@ class IndicatorData:
         frame["period_date"] = frame[HomeCapacity.snapshot_date]
         return frame.sort_values([HomeCapacity.snapshot_date, HomeCapacity.urn], kind="stable").reset_index(drop=True)
 
-    def annual_record_at(self, table: str, months: int, date_column: str = "period_end") -> pd.DataFrame:
+    def annual_record_at(
+        self,
+        table: str,
+        months: int,
+        date_column: str = "period_end",
+        *,
+        observed: Literal["period_end", "birthday"] = "period_end",
+    ) -> pd.DataFrame:
         """Leavers followed to ``months`` after discharge, with their annual record for that point.
 
-        Annual returns (OC2, OC3) hold one record a year at 31 March. The record
-        taken for "``months`` after discharge" is the one dated in the 12 months
-        centred on that point, ``(index + months - 6, index + months + 6]``; exactly one
-        31 March falls in it. Only leavers followed to the end of that interval are
-        kept, so a missing record means no return, not a return not yet due.
+        Annual returns (OC2, OC3) hold one record a year, dated 31 March. Each record
+        has an observation date: ``period_end`` itself (``observed="period_end"``), or,
+        for OC3, the young person's birthday in the collection year that ends then
+        (``observed="birthday"``), because OC3 records activity and accommodation around
+        the 17th to 21st birthday, not at 31 March. The record taken for "``months``
+        after discharge" is the one observed in the 12 months centred on that point,
+        ``(index + months - 6, index + months + 6]``; exactly one 31 March, and exactly
+        one birthday, falls in such an interval. Birthdays use the first of the birth
+        month, as everywhere in the cohort.
+
+        A leaver is eligible only when the return that would hold that record has
+        been made: the interval has ended by the end of follow-up, and the collection
+        year holding its last day has ended by the data end. So a missing record
+        means no return for that child, never a return not yet due.
 
         Returns
         -------
         The eligible leavers, one row per stay, with the record's columns (empty where
-        there is no record) and ``has_record``.
+        there is no record), ``observed_date`` and ``has_record``.
         """
         return self._cached(
-            f"annual_record_at|{table}|{months}|{date_column}",
-            lambda: self._annual_record_at(table, months, date_column),
+            f"annual_record_at|{table}|{months}|{date_column}|{observed}",
+            lambda: self._annual_record_at(table, months, date_column, observed),
         ).copy()
 
-    def _annual_record_at(self, table: str, months: int, date_column: str) -> pd.DataFrame:
+    def _annual_record_at(self, table: str, months: int, date_column: str, observed: str) -> pd.DataFrame:
+        if observed not in ("period_end", "birthday"):
+            raise ValueError(f"observed must be 'period_end' or 'birthday', not {observed!r}")
         leavers = self.leavers
         start = leavers["index_date"] + pd.DateOffset(months=months - 6)
         end = leavers["index_date"] + pd.DateOffset(months=months + 6)
-        eligible = leavers[end <= leavers["follow_up_end"]].copy()
+        returned = (end <= leavers["follow_up_end"]) & (next_march_31(end) <= self.follow_up.data_end)
+        eligible = leavers[returned].copy()
         eligible["_start"], eligible["_end"] = start[eligible.index], end[eligible.index]
+        eligible["_birth_month"] = eligible["turns_18"] - pd.DateOffset(years=18)
         records = self.table(table)
         record_columns = [c for c in records.columns if c not in TABLES[table].pii_columns and c != "child_id"]
-        joined = eligible[["stay_id", "child_id", "_start", "_end"]].merge(
+        joined = eligible[["stay_id", "child_id", "_start", "_end", "_birth_month"]].merge(
             records[["child_id", *record_columns]], on="child_id", how="inner"
         )
-        joined = joined[(joined[date_column] > joined["_start"]) & (joined[date_column] <= joined["_end"])]
-        joined = joined.sort_values(["stay_id", date_column, "record_id"], kind="stable").drop_duplicates("stay_id")
-        out = eligible.drop(columns=["_start", "_end"]).merge(
-            joined[["stay_id", *record_columns]], on="stay_id", how="left", validate="one_to_one"
+        if observed == "birthday":
+            joined["observed_date"] = birthday_in_year_to(joined["_birth_month"], joined[date_column])
+        else:
+            joined["observed_date"] = joined[date_column]
+        joined = joined[(joined["observed_date"] > joined["_start"]) & (joined["observed_date"] <= joined["_end"])]
+        joined = joined.sort_values(["stay_id", "observed_date", "record_id"], kind="stable").drop_duplicates("stay_id")
+        out = eligible.drop(columns=["_start", "_end", "_birth_month"]).merge(
+            joined[["stay_id", *record_columns, "observed_date"]], on="stay_id", how="left", validate="one_to_one"
         )
         out["has_record"] = out["record_id"].notna()
         return out
+
+
+def next_march_31(dates: pd.Series) -> pd.Series:
+    """The first 31 March on or after each date: the end of the collection year holding it."""
+    dates = pd.to_datetime(dates)
+    year = dates.dt.year + (dates.dt.month > 3).astype(int)
+    return pd.to_datetime(year.astype(str) + "-03-31")
+
+
+def birthday_in_year_to(birth_month: pd.Series, period_end: pd.Series) -> pd.Series:
+    """The birthday (first of the birth month) in the 12 months up to each 31 March ``period_end``."""
+    birth_month, period_end = pd.to_datetime(birth_month), pd.to_datetime(period_end)
+    same_year = pd.to_datetime(
+        pd.DataFrame({"year": period_end.dt.year, "month": birth_month.dt.month, "day": 1}), errors="coerce"
+    )
+    return same_year.where(same_year <= period_end, same_year - pd.DateOffset(years=1))
 
 
 def make_table(name: str, rows: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
@@ -971,6 +1011,8 @@ __all__ = [
     "academic_year",
     "make_table",
     "education_in_year",
+    "birthday_in_year_to",
+    "next_march_31",
     "period_label",
     "uses",
     "LEAVER_NEEDS",
