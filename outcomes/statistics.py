@@ -76,7 +76,13 @@ def exact_poisson_count_interval(events: float | np.ndarray, confidence: float =
 
 
 def byar_count_interval(events: float | np.ndarray, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
-    """Byar's approximation to the exact Poisson interval for a count (Breslow and Day 1987)."""
+    """Byar's approximation to the exact Poisson interval for a count (Breslow and Day 1987).
+
+    ``O (1 - 1/(9O) - z/(3 sqrt O))**3`` and ``(O+1) (1 - 1/(9(O+1)) + z/(3 sqrt(O+1)))**3``: the
+    Wilson-Hilferty cube-root approximation of the exact limits ``chi2(alpha/2; 2O)/2`` and
+    ``chi2(1 - alpha/2; 2O+2)/2``, as PHE's technical guide (2018, appendix 1) gives it. Some software
+    (epitools, DescTools) uses ``O + 0.5`` in both limits instead; that variant is not this one.
+    """
     z = _z(confidence)
     o = np.asarray(events, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):

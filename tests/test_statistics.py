@@ -39,11 +39,39 @@ def test_rate_below_10_events_is_exact_poisson(events: int) -> None:
 def test_byar_hand_calculation() -> None:
     """Byar's method (Breslow and Day 1987; PHE Technical Guide: Confidence intervals, 2018, Appendix 1) by hand.
 
+    No published worked example with numbers could be found offline (the PHE guide's appendix gives the
+    formula; PHEindicatormethods keeps its reference values in a spreadsheet), so the limits are worked by hand:
     O = 10, z = 1.959964: lower = 10 (1 - 1/90 - z/(3 sqrt 10))^3 = 10 * 0.782285^3 = 4.78745;
     upper = 11 (1 - 1/99 + z/(3 sqrt 11))^3 = 11 * 1.186890^3 = 18.39146.
+    The exact (chi-square) limits for 10 events are 4.79539 and 18.39036, within 0.2% as the guide says.
     """
     rate, lower, upper = statistics.poisson_rate_interval(10, 1, multiplier=1)
     assert (round(float(lower), 4), round(float(upper), 4)) == (4.7874, 18.3915)
+    exact_lower, exact_upper = statistics.exact_poisson_count_interval(10)
+    assert (round(float(exact_lower), 5), round(float(exact_upper), 5)) == (4.79539, 18.39036)
+
+
+@pytest.mark.parametrize("events", [10, 37, 196, 1045])
+def test_byar_is_the_wilson_hilferty_approximation_to_the_exact_chi_square_limits(events: int) -> None:
+    """Derivation of Byar's limits: the exact limits are chi-square quantiles halved, chi2(a/2; 2O)/2 and
+    chi2(1 - a/2; 2O + 2)/2, and Wilson and Hilferty (1931) approximate chi2(p; v) by
+    v (1 - 2/(9v) + z_p sqrt(2/(9v)))^3. With v = 2O this is O (1 - 1/(9O) - z/(3 sqrt O))^3, Byar's lower limit;
+    with v = 2(O + 1), his upper. Written here in the chi-square form, independently of statistics.py.
+
+    (epitools' ``pois.byar`` and DescTools' ``PoissonCI(method="byar")`` use O + 0.5 in both limits, a different
+    variant: for 196 events over 280 they give 0.60708 to 0.80325, ours 0.60542 to 0.80516, exact 0.60543 to
+    0.80516, so PHE's form is the one closer to exact.)
+    """
+    z = stats.norm.ppf(0.975)
+
+    def wilson_hilferty(p_z: float, dof: float) -> float:
+        return dof * (1 - 2 / (9 * dof) + p_z * np.sqrt(2 / (9 * dof))) ** 3
+
+    lower, upper = statistics.byar_count_interval(events)
+    assert float(lower) == pytest.approx(wilson_hilferty(-z, 2 * events) / 2, rel=1e-12)
+    assert float(upper) == pytest.approx(wilson_hilferty(z, 2 * (events + 1)) / 2, rel=1e-12)
+    if events == 196:
+        assert (float(lower) / 280, float(upper) / 280) == pytest.approx((0.605423, 0.805160), abs=1e-6)
 
 
 @pytest.mark.parametrize("events", [10, 25, 100, 389, 1000])
