@@ -194,9 +194,10 @@ def build(
 
     out.update(ssda903.files(children, child_id, sex, ident, episodes, oc2, oc3, incidents, stays, homes,
                              start_year, last_collection, data_end_day, rng))  # fmt: skip
+    coverage = followup.follow_up_coverage(stays, children, periods, follow["care_leavers"], education, data_end_day)
     document = truth.document(
         params=params, seed=seed, scale=scale, start_year=start_year, end_year=end_year, data_end=data_end,
-        result=result, stays=stays, children=children, error_flags=error_flags, tables=out,
+        result=result, stays=stays, children=children, error_flags=error_flags, tables=out, coverage=coverage,
     )  # fmt: skip
     return out, document
 

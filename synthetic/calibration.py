@@ -13,21 +13,33 @@ the 2022 report. The odds ratios of *Unlocking the facts* (2020) for sex, age
 and a previous secure placement are kept as published; the one for challenging
 behaviour is replaced by the coefficient Table 3 implies (see
 :data:`ODDS_RATIO_DECISIONS`).
+
+Fitting takes about a second a year, so the fitted coefficients are stored in
+``synthetic/placement_fit.json`` together with everything the fit depends on
+(its inputs and a hash of the reference figures). The generator uses the stored
+fit when those match and fits afresh otherwise. Regenerate the file with
+``python -m synthetic.calibration``; ``tests/test_synthetic.py`` checks that the
+stored fit equals a fresh one.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+import hashlib
+import json
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, special, stats
+from scipy import special
 
 from outcomes.contract.codes import Behaviour
 
 PACKAGED_REFERENCE = Path(__file__).parent / "reference"
+STORED_FIT = Path(__file__).parent / "placement_fit.json"
 REPOSITORY_REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference"
 
 REFERENCE_FILES = (
@@ -216,7 +228,7 @@ def draw_behaviours(
             continue
         loading = BEHAVIOUR_LOADINGS[behaviour]
         z = loading * latent + np.sqrt(1.0 - loading**2) * noise[:, column]
-        flags[behaviour] = (z > stats.norm.ppf(1.0 - p)).astype(float)
+        flags[behaviour] = (z > special.ndtri(1.0 - p)).astype(float)
     return flags
 
 
@@ -225,8 +237,63 @@ RIDGE_PENALTY = 0.3
 CALIBRATION_SEED = 20220501
 
 
+def fit_inputs(female_share: float, mean_age: float, sd_age: float, previous_stay_share: float) -> dict[str, object]:
+    """Everything a fit depends on besides the year: the stored fit is used only when these match."""
+    digest = hashlib.sha256()
+    for name in REFERENCE_FILES:
+        digest.update(name.encode())
+        digest.update((reference_dir() / name).read_bytes())
+    return {
+        "female_share": float(female_share),
+        "mean_age": float(mean_age),
+        "sd_age": float(sd_age),
+        "previous_stay_share": float(previous_stay_share),
+        "calibration_sample": CALIBRATION_SAMPLE,
+        "ridge_penalty": RIDGE_PENALTY,
+        "calibration_seed": CALIBRATION_SEED,
+        "behaviour_loadings": dict(sorted(BEHAVIOUR_LOADINGS.items())),
+        "reference_sha256": digest.hexdigest(),
+    }
+
+
+@functools.cache
+def _stored_fits() -> dict[str, object]:
+    return json.loads(STORED_FIT.read_text()) if STORED_FIT.is_file() else {}
+
+
+def _model_from_dict(year: int, fitted: dict, facts: dict[str, float], mean_age: float) -> PlacementModel:
+    return PlacementModel(
+        year=year,
+        intercept=float(fitted["intercept"]),
+        behaviour_coef={b: float(c) for b, c in fitted["behaviour_log_odds_ratio"].items()},
+        log_or_female=float(np.log(facts["or_female"])),
+        log_or_age_per_year=float(np.log(facts["or_older_age_per_year"])),
+        log_or_previous_stay=float(np.log(facts["or_previous_sch_placement"])),
+        reference_age=mean_age,
+        converged=bool(fitted["converged"]),
+    )
+
+
 @functools.cache
 def fit_placement_model(
+    year: int, female_share: float, mean_age: float, sd_age: float, previous_stay_share: float
+) -> PlacementModel:
+    """The year's placement model: the stored fit when its inputs match, else a fresh :func:`fresh_fit`.
+
+    A year outside Table 3 uses the nearest published year's model (:func:`calibration_year`).
+    """
+    fitted_year = calibration_year(year)
+    stored = _stored_fits()
+    if stored.get("inputs") == fit_inputs(female_share, mean_age, sd_age, previous_stay_share) and str(
+        fitted_year
+    ) in stored.get("years", {}):
+        model = _model_from_dict(fitted_year, stored["years"][str(fitted_year)], unlocking_the_facts(), mean_age)
+    else:
+        model = fresh_fit(fitted_year, female_share, mean_age, sd_age, previous_stay_share)
+    return dataclasses.replace(model, year=year)
+
+
+def fresh_fit(
     year: int, female_share: float, mean_age: float, sd_age: float, previous_stay_share: float
 ) -> PlacementModel:
     """Fit the year's placement model so that its expected placed shares equal Table 3.
@@ -237,6 +304,8 @@ def fit_placement_model(
     coefficient per behaviour whose placed share is published; equations: the overall
     placed share and each published per-behaviour placed share.
     """
+    from scipy import optimize
+
     facts = unlocking_the_facts()
     rng = np.random.default_rng(CALIBRATION_SEED + year)
     latent = rng.standard_normal(CALIBRATION_SAMPLE)
@@ -299,3 +368,41 @@ def fit_placement_model(
         reference_age=mean_age,
         converged=bool(solution.success and np.max(np.abs(gaps)) < 1.0),
     )
+
+
+def write_stored_fits(
+    female_share: float, mean_age: float, sd_age: float, previous_stay_share: float, path: Path = STORED_FIT
+) -> Path:
+    """Fit every Table 3 year afresh and store the coefficients (with the fit's inputs) as JSON."""
+    years = {}
+    for year in table3_totals().index:
+        model = fresh_fit(int(year), female_share, mean_age, sd_age, previous_stay_share).to_dict()
+        years[str(int(year))] = {k: model[k] for k in ("intercept", "behaviour_log_odds_ratio", "converged")}
+    document = {
+        "note": "Placement model coefficients fitted by synthetic.calibration.fresh_fit; regenerate with "
+        "`python -m synthetic.calibration`. Used only while 'inputs' match the generator's.",
+        "inputs": fit_inputs(female_share, mean_age, sd_age, previous_stay_share),
+        "years": years,
+    }
+    path.write_text(json.dumps(document, indent=1, sort_keys=True) + "\n")
+    _stored_fits.cache_clear()
+    fit_placement_model.cache_clear()
+    return path
+
+
+def default_fit_arguments() -> tuple[float, float, float, float]:
+    """The fit's inputs under the default parameters (what the generator passes)."""
+    from synthetic.parameters import defaults
+
+    params = defaults()
+    children = params["children"]
+    return (
+        children["female_share"]["welfare"],
+        children["age_at_referral_mean"]["welfare"],
+        children["age_at_referral_sd"]["welfare"],
+        params["welfare_referrals"]["previous_stay_share_assumed_in_fit"],
+    )
+
+
+if __name__ == "__main__":
+    sys.stdout.write(f"{write_stored_fits(*default_fit_arguments())}\n")

@@ -28,7 +28,14 @@ DESTINATION_PLACEMENT = {
     "not_known": "other",
 }
 PLACE_PROVIDER = {"P1": "PR0", "R5": "PR3", "R2": "PR3", "K1": "PR2"}
-PLACES_WITH_URN = ("K1", "K2")
+# Ofsted-registered placements carry the provider's URN (DfE 903 rule 218): children's homes and foster
+# care always; semi-independent accommodation (H5) from the start of its registration, 28 October 2023
+# (rule 230), and never before (rule 222 of 2022-23).
+REGISTERED_PLACES = ("K2", "U1", "U2", "U3", "U4", "U5", "U6")  # K1 carries the secure home's URN
+SUPPORTED_ACCOMMODATION_REGISTRATION = "2023-10-28"
+# Semi-independent accommodation is for young people of 16 or over (903 rule 371); younger children go
+# to a children's home instead.
+H5_MIN_AGE = 16
 MOVE_REASONS = {"CARPL": 0.35, "CREQB": 0.25, "CHILD": 0.15, "LAREQ": 0.15, "OTHER": 0.10}
 
 
@@ -97,6 +104,13 @@ def care_episodes(
         & (last["discharge_day"].to_numpy() >= 0)
         & (rng.random(len(care_children)) < la["care_ends_on_family_destination_share"])
     )
+    # Accommodation under section 20 (V2) ends when the child goes home: a V2 child cannot be placed
+    # with parents (903 rule 378), so a last stay ending with the family ends care.
+    ends_with_family |= (
+        (last["destination"].to_numpy() == "family")
+        & (last["discharge_day"].to_numpy() >= 0)
+        & (base_ls[care_children] == "V2")
+    )
     care_end = np.where(ends_with_family, last["discharge_day"].to_numpy(), turns_18[care_children])
     care_end_reason = np.where(ends_with_family, "E4A", "")
 
@@ -138,13 +152,8 @@ def care_episodes(
     ev["care_end"] = care_end[np.searchsorted(care_children, ev["child_index"].to_numpy())]
     ev = ev[(ev["day"] < ev["care_end"]) & (ev["day"] <= data_end)]
     ev = ev.sort_values(["child_index", "day", "order"], kind="stable")
-    ev = ev.drop_duplicates(["child_index", "day"], keep="last")
-    # A move to the same placement type is still a move (a new carer), but a K2 after K2 keeps URNs distinct.
-    ev["urn"] = np.where(
-        (ev["place"] == "K2").to_numpy(),
-        [f"SC{n:06d}" for n in rng.integers(100_000, 1_000_000, len(ev))],
-        ev["urn"].to_numpy(),
-    )
+    ev = ev.drop_duplicates(["child_index", "day"], keep="last").reset_index(drop=True)
+    ev = _placements_as_903_allows(rng, ev, dob, data_end)
     episodes = _episodes_from_events(ev, data_end)
     reason_end = dict(zip(care_children, care_end_reason, strict=True))
     final = episodes["dec"].notna() & episodes["rec"].isna()
@@ -183,6 +192,43 @@ def care_episodes(
     return out
 
 
+def _placements_as_903_allows(rng: np.random.Generator, ev: pd.DataFrame, dob: np.ndarray, data_end: int):
+    """Adjust placement events to what DfE's SSDA903 rules allow.
+
+    - H5 (semi-independent) before the 16th birthday becomes K2 (a children's home).
+    - A child with a P1 placement (with parents) is on a care order (C2), not accommodated under
+      section 20 (V2), wherever the drawn status was V2.
+    - An H5 placement running on 28 October 2023, when supported accommodation became registered,
+      gets a new episode that day carrying the provider's new URN.
+    - Registered placements get a URN; each placement gets its own (a move within the same
+      placement type is a new provider or carer, which is what makes it a change of placement).
+    """
+    child = ev["child_index"].to_numpy()
+    place = ev["place"].to_numpy().copy()
+    day = ev["day"].to_numpy()
+    sixteen = add_years(dob, H5_MIN_AGE)[child]
+    place[(place == "H5") & (day < sixteen)] = "K2"
+    ls = ev["ls"].to_numpy().copy()
+    v2_with_parents = np.unique(child[(place == "P1") & (ls == "V2")])
+    ls[np.isin(child, v2_with_parents) & (ls == "V2")] = "C2"
+    ev = ev.assign(place=place, ls=ls)
+
+    registration = int(pd.Timestamp(SUPPORTED_ACCOMMODATION_REGISTRATION).value // 86_400_000_000_000)
+    same_next = np.append(child[1:] == child[:-1], False)
+    next_day = np.where(same_next, np.append(day[1:], 0), ev["care_end"].to_numpy())
+    spanning = (place == "H5") & (day < registration) & (next_day > registration) & (registration <= data_end)
+    if spanning.any():
+        split = ev[spanning].assign(day=registration, reason="OTHER", order=5)
+        ev = pd.concat([ev, split], ignore_index=True).sort_values(["child_index", "day"], kind="stable")
+        ev = ev.reset_index(drop=True)
+    place = ev["place"].to_numpy()
+    registered = np.isin(place, REGISTERED_PLACES) | ((place == "H5") & (ev["day"].to_numpy() >= registration))
+    fresh = np.char.add("SC", rng.integers(100_000, 1_000_000, len(ev)).astype(str)).astype(object)
+    # K1 keeps the secure home's own URN.
+    ev["urn"] = np.where(registered, fresh, ev["urn"].to_numpy())
+    return ev
+
+
 def _episodes_from_events(ev: pd.DataFrame, data_end: int) -> pd.DataFrame:
     child = ev["child_index"].to_numpy()
     same_next = np.append(child[1:] == child[:-1], False)
@@ -198,11 +244,13 @@ def _episodes_from_events(ev: pd.DataFrame, data_end: int) -> pd.DataFrame:
     prev_ls = np.insert(ls[:-1], 0, None)
     place_changed = place != prev_place
     ls_changed = ls != prev_ls
-    rne = np.where(~same_prev, "S", np.where(place_changed & ls_changed, "T", np.where(ls_changed, "L", "P")))
+    # SSDA903 RNE: B = legal status and placement (new carer) change together; T would mean a change of
+    # placement with the same carer, which never happens here.
+    rne = np.where(~same_prev, "S", np.where(place_changed & ls_changed, "B", np.where(ls_changed, "L", "P")))
     # A move within the same placement type with no other change is recorded as a placement change.
     rne_next = np.append(rne[1:], "S")
     reason_next = np.append(ev["reason"].to_numpy()[1:], None)
-    reason = np.where(same_next & np.isin(rne_next, ["P", "T"]), reason_next, None)
+    reason = np.where(same_next & np.isin(rne_next, ["P", "B", "T", "U"]), reason_next, None)
     return pd.DataFrame(
         {
             "child_index": child,
@@ -293,9 +341,11 @@ def care_periods(episodes: pd.DataFrame, data_end: int) -> pd.DataFrame:
     """One row per period of care: child, start, end (data end + 1 when open)."""
     start = episodes["rne"] == "S"
     period = start.cumsum()
-    grouped = episodes.assign(period=period.to_numpy()).groupby("period")
-    out = grouped.agg(child_index=("child_index", "first"), start=("decom", "min"), end=("dec", "last"))
-    out["end"] = out["end"].fillna(data_end + 1).astype(np.int64)
+    # An open episode (no DEC) keeps the period open: its end is the day after the data end.
+    ceased = episodes["dec"].fillna(data_end + 1)
+    grouped = episodes.assign(period=period.to_numpy(), ceased=ceased.to_numpy()).groupby("period")
+    out = grouped.agg(child_index=("child_index", "first"), start=("decom", "min"), end=("ceased", "max"))
+    out["end"] = out["end"].astype(np.int64)
     return out.reset_index(drop=True)
 
 
@@ -308,13 +358,17 @@ def health_checks(
     first_year: int,
     last_year: int,
 ) -> pd.DataFrame:
-    """OC2 rows: each 31 March on which a child has been looked after continuously for 12 months."""
+    """OC2 rows: each year to 31 March through which a child was looked after continuously.
+
+    As DfE's 903 rules read "looked after continuously for 12 months at 31 March": the period of
+    care began on or before 1 April and had not ceased before 31 March.
+    """
     p = params["health_checks"]
     years = np.arange(first_year, last_year + 1)
     snapshot = march_31(years)
     start = periods["start"].to_numpy()[:, None]
     end = periods["end"].to_numpy()[:, None]
-    eligible = (start <= snapshot[None, :] - 365) & (end > snapshot[None, :])
+    eligible = (start <= march_31(years - 1)[None, :] + 1) & (end >= snapshot[None, :])
     row, col = np.nonzero(eligible)
     child = periods["child_index"].to_numpy()[row]
     n = len(row)
@@ -331,6 +385,82 @@ def health_checks(
     return out.sort_values(["child_index", "period_end"], kind="stable").reset_index(drop=True)
 
 
+def relevant_children_of(periods: pd.DataFrame, dob: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Relevant and former relevant children (13 weeks looked after since 14, some time after 16), and when
+    each last ceased to be looked after (the day after the data end if still looked after)."""
+    child = periods["child_index"].to_numpy()
+    fourteen = add_years(dob[child], 14)
+    days_after_14 = np.maximum(periods["end"].to_numpy() - np.maximum(periods["start"].to_numpy(), fourteen), 0)
+    per_child = (
+        pd.DataFrame({"child_index": child, "days_after_14": days_after_14, "end": periods["end"].to_numpy()})
+        .groupby("child_index")
+        .agg(days_after_14=("days_after_14", "sum"), last_end=("end", "max"))
+    )
+    ids = per_child.index.to_numpy()
+    last_end = per_child["last_end"].to_numpy()
+    relevant = (per_child["days_after_14"].to_numpy() >= 91) & (last_end > add_years(dob[ids], 16))
+    return ids[relevant], last_end[relevant]
+
+
+def follow_up_coverage(
+    stays: pd.DataFrame,
+    children: pd.DataFrame,
+    periods: pd.DataFrame,
+    care_leaver_rows: pd.DataFrame,
+    education_rows: pd.DataFrame,
+    data_end: int,
+) -> dict[str, object]:
+    """Who among the leavers has OC3 and education rows, and why the others have none (for ``truth.json``).
+
+    ``care_leaver_rows`` are the OC3 rows kept for after the first exit; education coverage counts every
+    (leaver, academic year) from the academic year of the first exit to the data end's while the child is of
+    compulsory school age (under 16 on 31 August before the year), and the ones without a row (none expected).
+    """
+    dob = children["birth_day"].to_numpy()
+    discharged = stays[stays["discharge_day"] >= 0]
+    first_exit = discharged.groupby("child_index")["discharge_day"].min()
+    leavers = first_exit.index.to_numpy()
+    relevant, _ = relevant_children_of(periods, dob)
+    looked_after = np.isin(leavers, periods["child_index"].to_numpy())
+    is_relevant = np.isin(leavers, relevant)
+    with_row = np.isin(leavers, care_leaver_rows["child_index"].to_numpy())
+
+    exit_dates = pd.DatetimeIndex(first_exit.to_numpy().astype("datetime64[D]"))
+    exit_year = np.asarray(np.where(exit_dates.month >= 9, exit_dates.year, exit_dates.year - 1))
+    end = pd.Timestamp(data_end, unit="D")
+    last_year = end.year if end.month >= 9 else end.year - 1
+    births = pd.DatetimeIndex(dob[leavers].astype("datetime64[D]"))
+    expected = []
+    for offset in range(0, max(last_year - int(exit_year.min()) + 1, 0) if len(leavers) else 0):
+        year = exit_year + offset
+        age_31_august = year - births.year.to_numpy() - (births.month.to_numpy() > 8)
+        keep = (year <= last_year) & (age_31_august < 16)
+        expected.append(pd.DataFrame({"child_index": leavers[keep], "academic_year": year[keep]}))
+    expected_years = pd.concat(expected, ignore_index=True) if expected else pd.DataFrame(columns=["child_index"])
+    present = expected_years.merge(education_rows[["child_index", "academic_year"]].drop_duplicates(), how="left",
+                                   indicator=True)  # fmt: skip
+    return {
+        "care_leavers": {
+            "rule": "a row for each year to 31 March holding a relevant or former relevant child's 17th to 21st "
+            "birthday, unless still looked after on that birthday; kept when the year ends after the first exit "
+            "and by the data end",
+            "leavers": int(len(leavers)),
+            "leavers_never_looked_after": int((~looked_after).sum()),
+            "leavers_looked_after_not_relevant": int((looked_after & ~is_relevant).sum()),
+            "leavers_relevant_without_row_by_data_end": int((is_relevant & ~with_row).sum()),
+            "leavers_with_row": int(with_row.sum()),
+            "rows": int(len(care_leaver_rows)),
+        },
+        "education": {
+            "rule": "a row for every child admitted, each academic year from the first admission's to the data "
+            "end's while under 18 on 31 August before it",
+            "leaver_years_of_compulsory_school_age": int(len(present)),
+            "missing": int((present["_merge"] != "both").sum()),
+            "rows": int(len(education_rows)),
+        },
+    }
+
+
 def care_leavers(
     rng: np.random.Generator,
     params: dict,
@@ -339,51 +469,49 @@ def care_leavers(
     plan_by_child: pd.Series,
     data_end: int,
 ) -> pd.DataFrame:
-    """OC3 rows: former relevant children in the year of each 17th to 21st birthday, when not in care that day."""
+    """OC3 rows: care leavers in each collection year of their 17th to 21st birthday.
+
+    Who gets a row, as the SSDA903 OC3 collection: every relevant or former relevant child
+    (looked after for at least 13 weeks in all since the 14th birthday, and at some time after
+    the 16th), for each year ending 31 March in which the 17th, 18th, 19th, 20th or 21st birthday
+    falls, up to the data end, provided care had ceased before that birthday. DfE collects no OC3
+    information for a 17- or 18-year-old who is still looked after on the birthday (903 rule 1016),
+    and care ends at 18 at the latest, so a child leaving care on the 18th birthday has rows from
+    the 19th. Remanded children count: remand makes a child looked after. Children never looked
+    after (most sentenced children) have no rows. Rows are not thinned at random: every eligible
+    year has one.
+    """
     p = params["care_leavers"]
     dob = children["birth_day"].to_numpy()
-    child = periods["child_index"].to_numpy()
-    fourteen = add_years(dob[child], 14)
-    sixteen = add_years(dob[child], 16)
-    days_after_14 = np.maximum(periods["end"].to_numpy() - np.maximum(periods["start"].to_numpy(), fourteen), 0)
-    relevant = (days_after_14 >= 91) & (periods["end"].to_numpy() > sixteen)
-    relevant_children = np.unique(child[relevant])
-    last_end = periods.groupby("child_index")["end"].max()
+    relevant_children, last_end = relevant_children_of(periods, dob)
     rows = []
     for age in range(17, 22):
         birthday = add_years(dob[relevant_children], age)
-        in_care = last_end.loc[relevant_children].to_numpy() > birthday
-        keep = (birthday <= data_end) & ~in_care
+        keep = (birthday <= data_end) & (last_end < birthday)
         bday = pd.DatetimeIndex(birthday[keep].astype("datetime64[D]"))
         year_end = np.where(bday.month > 3, bday.year + 1, bday.year)
         rows.append(pd.DataFrame({"child_index": relevant_children[keep], "period_end": march_31(year_end),
                                   "year": year_end, "age": age}))  # fmt: skip
     out = pd.concat(rows, ignore_index=True)
-    out = out[out["period_end"] <= data_end + 366]
-    out = out[march_31(out["year"].to_numpy()) <= data_end].reset_index(drop=True)
+    out = out[out["period_end"] <= data_end].sort_values(["child_index", "period_end"], kind="stable")
+    out = out.drop_duplicates(["child_index", "year"]).reset_index(drop=True)
     n = len(out)
     out["in_touch"] = choose(rng, p["in_touch_share"], n)
-    activity = choose(rng, p["activity_share"], n)
-    # A transition plan raises the odds of being in education, employment or training.
-    eet = np.array([not a.startswith("G") for a in activity])
+    # A transition plan raises the odds of being in education, employment or training (activity codes not G*).
     plan = plan_by_child.reindex(out["child_index"]).fillna(False).to_numpy().astype(bool)
-    base_eet = np.mean([not a.startswith("G") for a in p["activity_share"]])
-    del base_eet
-    p_eet = sum(v for k, v in p["activity_share"].items() if not k.startswith("G"))
-    logit = special.logit(p_eet) + np.log(p["eet_odds_ratio_transition_plan"]) * plan
-    want_eet = rng.random(n) < special.expit(logit)
     eet_codes = {k: v for k, v in p["activity_share"].items() if not k.startswith("G")}
     neet_codes = {k: v for k, v in p["activity_share"].items() if k.startswith("G")}
+    p_eet = sum(eet_codes.values()) / sum(p["activity_share"].values())
+    logit = special.logit(p_eet) + np.log(p["eet_odds_ratio_transition_plan"]) * plan
+    want_eet = rng.random(n) < special.expit(logit)
     activity = np.where(want_eet, choose(rng, eet_codes, n), choose(rng, neet_codes, n))
-    del eet
     accommodation = choose(rng, p["accommodation_share"], n)
     contact = np.isin(out["in_touch"].to_numpy(), ["YES"])
     out["activity"] = np.where(contact, activity, None)
     out["accommodation"] = np.where(contact, accommodation, None)
     # Around the 17th birthday the young person cannot yet be with former foster carers (staying put is 18+).
     out.loc[(out["age"] == 17) & (out["accommodation"] == "Z1"), "accommodation"] = "D1"
-    out = out.drop_duplicates(["child_index", "year"])
-    return out.sort_values(["child_index", "period_end"], kind="stable").reset_index(drop=True)
+    return out
 
 
 def education(

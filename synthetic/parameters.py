@@ -200,8 +200,9 @@ DEFAULTS: dict[str, Any] = {
         "measured_at_discharge_share": 0.80,
     },
     "health_checks": {
-        "scope": "SSDA903 OC2: children looked after continuously for 12 months at 31 March; main table keeps "
-        "the years ending after the first discharge",
+        "scope": "SSDA903 OC2: children looked after continuously for 12 months at 31 March (period of care "
+        "begun by 1 April and not ceased before 31 March, as DfE's 903 rules read it); main table keeps the "
+        "years ending after the first discharge",
         "share_true": {
             "immunisations": 0.82,
             "teeth_check": 0.78,
@@ -216,8 +217,10 @@ DEFAULTS: dict[str, Any] = {
         "sdq_missing_share": 0.25,
     },
     "care_leavers": {
-        "scope": "SSDA903 OC3: former looked-after children, one row for each year ending 31 March in which "
-        "their 17th to 21st birthday falls, after the first discharge",
+        "scope": "SSDA903 OC3: relevant and former relevant children (looked after 13 weeks in all since the "
+        "14th birthday and at some time after the 16th, remand included), one row for every year ending 31 March "
+        "in which their 17th to 21st birthday falls, unless still looked after on that birthday (DfE rule 1016); "
+        "main table keeps the years ending after the first discharge",
         "in_touch_share": {"YES": 0.88, "NO": 0.06, "REFU": 0.03, "NREQ": 0.01, "RHOM": 0.02},
         "activity_share": {
             "F2": 0.25,
@@ -251,7 +254,9 @@ DEFAULTS: dict[str, Any] = {
         },
     },
     "education": {
-        "scope": "one row per child per academic year from the admission year to the data end while under 18",
+        "scope": "one row per child per academic year, for every child admitted to a secure home, from the "
+        "academic year of the first admission to the data end's academic year, while under 18 on 31 August "
+        "before the year (so every leaver of compulsory school age has a row for each year followed)",
         "attendance_mean_pct": {"before_or_during": 72.0, "after_transition_plan": 74.0, "after_no_plan": 62.0},
         "attendance_sd_pct": 18.0,
         "attendance_missing_share": 0.12,

@@ -41,13 +41,16 @@ def to_days(dates: pd.Series | pd.Timestamp | str) -> np.ndarray | int:
 
 
 def add_years(days: np.ndarray, years: int) -> np.ndarray:
-    """Add whole calendar years to dates held as days (29 February becomes 1 March)."""
-    dates = days.astype("datetime64[D]")
-    ymd = pd.DatetimeIndex(dates)
-    shifted = pd.to_datetime(
-        {"year": ymd.year + years, "month": ymd.month, "day": np.where((ymd.month == 2) & (ymd.day == 29), 28, ymd.day)}
-    )
-    return shifted.to_numpy().astype("datetime64[D]").astype(np.int64)
+    """Add whole calendar years to dates held as days (29 February becomes 28 February, as pandas' DateOffset)."""
+    dates = np.asarray(days, dtype=np.int64).astype("datetime64[D]")
+    month = dates.astype("datetime64[M]")
+    day_of_month = (dates - month.astype("datetime64[D]")).astype(np.int64)
+    shifted_month = month + 12 * years
+    shifted = shifted_month.astype("datetime64[D]") + day_of_month
+    # A day past the end of the target month (only 29 February into a common year) falls back to its last day.
+    overflow = shifted.astype("datetime64[M]") != shifted_month
+    shifted[overflow] = (shifted_month[overflow] + 1).astype("datetime64[D]") - 1
+    return shifted.astype(np.int64)
 
 
 def choose(rng: np.random.Generator, shares: dict[str, float], size: int) -> np.ndarray:

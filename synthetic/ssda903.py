@@ -55,14 +55,20 @@ def upns(rng: np.random.Generator, n: int) -> np.ndarray:
     digits = rng.integers(0, 10, (n, 12))
     digits[:, 0] = rng.integers(2, 9, n)  # LA codes start 2 to 9
     check = UPN_CHECK_LETTERS[(digits * np.arange(2, 14)).sum(axis=1) % 23]
-    body = np.apply_along_axis(lambda row: "".join(map(str, row)), 1, digits) if n else np.array([], dtype=str)
+    body = digits @ (10 ** np.arange(11, -1, -1, dtype=np.int64))
     return np.char.add(check.astype(str), body.astype(str)).astype(object)
 
 
 def _dmy(days: np.ndarray | pd.Series) -> np.ndarray:
-    values = pd.to_numeric(pd.Series(days), errors="coerce")
-    dates = pd.to_datetime(values, unit="D")
-    return dates.dt.strftime("%d/%m/%Y").where(values.notna(), None).to_numpy(dtype=object)
+    """Days since 1970 as dd/mm/yyyy text (None where missing); each distinct day is formatted once."""
+    values = pd.to_numeric(pd.Series(days), errors="coerce").to_numpy(dtype=float)
+    present = ~np.isnan(values)
+    out = np.full(len(values), None, dtype=object)
+    if present.any():
+        unique, inverse = np.unique(values[present].astype(np.int64), return_inverse=True)
+        text = pd.to_datetime(unique, unit="D").strftime("%d/%m/%Y").to_numpy(dtype=object)
+        out[present] = text[inverse]
+    return out
 
 
 def _flag(values: pd.Series) -> np.ndarray:

@@ -25,32 +25,51 @@ def _open_at(stays: pd.DataFrame, day: int) -> np.ndarray:
 
 def fit_capacity(rng, stays: pd.DataFrame, homes: pd.DataFrame, start_year: int, end_year: int, data_end: int):
     """Move stays between homes of a suitable type so no home holds more children than its approved places
-    on any 31 March snapshot (the SA1 return would not show more)."""
+    on any 31 March snapshot (the SA1 return would not show more).
+
+    On each snapshot, the stays over a home's approved places (chosen at random) move to free places in homes
+    that take their pathway (welfare: welfare-only or mixed; remand and justice: justice-only or mixed), drawn at
+    random among the free places; a stay that finds none stays put. Moving a stay can fill another snapshot, so
+    the pass repeats (at most 20 times) until nothing moves. Vectorised over stays and homes.
+    """
     stays = stays.copy()
-    approved = homes.set_index("urn")["places_approved"]
-    home_type = homes.set_index("urn")["home_type"]
+    urns = homes["urn"].to_numpy()
+    approved = homes["places_approved"].to_numpy()
+    takes = {
+        True: homes["home_type"].isin(["welfare_only", "mixed"]).to_numpy(),
+        False: homes["home_type"].isin(["justice_only", "mixed"]).to_numpy(),
+    }
+    home_of = pd.Index(urns).get_indexer(stays["urn"].to_numpy())
+    welfare = stays["pathway"].to_numpy() == PATHWAY_CODE["welfare"]
     for _ in range(20):
         moved = False
         for day in _snapshot_days(start_year, end_year):
-            open_now = _open_at(stays, day)
-            counts = stays.loc[open_now, "urn"].value_counts().reindex(approved.index, fill_value=0)
-            over = counts[counts > approved]
-            for urn, count in over.items():
-                rows = np.flatnonzero(open_now & (stays["urn"].to_numpy() == urn))
-                excess = rows[rng.permutation(len(rows))[: count - approved[urn]]]
-                for row in excess:
-                    welfare = stays["pathway"].iat[row] == PATHWAY_CODE["welfare"]
-                    ok = home_type.isin(["welfare_only", "mixed"] if welfare else ["justice_only", "mixed"])
-                    spare = (approved - counts)[ok & ((approved - counts) > 0)]
-                    if spare.empty:
-                        continue
-                    target = spare.index[rng.integers(0, len(spare))]
-                    stays.iloc[row, stays.columns.get_loc("urn")] = target
-                    counts[target] += 1
-                    counts[urn] -= 1
-                    moved = True
+            open_rows = np.flatnonzero(_open_at(stays, day))
+            counts = np.bincount(home_of[open_rows], minlength=len(urns))
+            if not (counts > approved).any():
+                continue
+            # Rank the open stays of each home in a random order; those ranked past the approved places move.
+            shuffled = open_rows[rng.permutation(len(open_rows))]
+            order = np.argsort(home_of[shuffled], kind="stable")
+            ranked = shuffled[order]
+            homes_sorted = home_of[ranked]
+            first = np.searchsorted(homes_sorted, homes_sorted, side="left")
+            rank = np.arange(len(ranked)) - first
+            excess = ranked[rank >= approved[homes_sorted]]
+            counts = counts - np.bincount(home_of[excess], minlength=len(urns))
+            for is_welfare in (True, False):
+                movers = excess[welfare[excess] == is_welfare]
+                spare = np.where(takes[is_welfare], np.maximum(approved - counts, 0), 0)
+                slots = np.repeat(np.arange(len(urns)), spare)
+                chosen = slots[rng.permutation(len(slots))[: len(movers)]]
+                placed = movers[: len(chosen)]
+                moved |= bool((home_of[placed] != chosen).any())
+                home_of[placed] = chosen
+                # Stays that found no free place still occupy their home.
+                counts += np.bincount(home_of[movers], minlength=len(urns))
         if not moved:
             break
+    stays["urn"] = urns[home_of]
     return stays, homes
 
 
@@ -114,7 +133,7 @@ def _rounded(value: object) -> object:
 
 
 def document(
-    *, params, seed, scale, start_year, end_year, data_end, result, stays, children, error_flags, tables
+    *, params, seed, scale, start_year, end_year, data_end, result, stays, children, error_flags, tables, coverage
 ) -> dict[str, object]:
     """Everything the generator used, and the true values analyses should recover."""
     realised_errors = {
@@ -163,6 +182,7 @@ def document(
         "wellbeing_true_mean_change": params["wellbeing"]["discharge_change_mean"],
         "identifier_error_rates": {"declared": params["identifier_errors"], "realised": realised_errors},
         "row_counts": {name: int(len(frame)) for name, frame in sorted(tables.items())},
+        "follow_up_coverage": coverage,
         "pathways": list(PATHWAYS),
     }
     return _rounded(doc)

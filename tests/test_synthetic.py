@@ -21,12 +21,13 @@ from synthetic import calibration, generate
 DATA_END = pd.Timestamp("2024-03-31")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def cohort(tmp_path_factory) -> Path:
+    """The scale-1 cohort, generated once for the whole session."""
     return generate(tmp_path_factory.mktemp("synthetic") / "run1", seed=0)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def tables(cohort) -> dict[str, pd.DataFrame]:
     result = load_data(cohort)
     assert len(result.rejects) == 0, result.rejects.head(20).to_string()
@@ -202,6 +203,95 @@ def test_identifier_error_rates_near_declared(cohort):
         abs(postcode_differs.mean() - truth["declared"]["postcode_moved"] * (1 - truth["declared"]["postcode_missing"]))
         < 0.02
     )
+
+
+def _birthday(dob: pd.Series, years: int) -> pd.Series:
+    return dob + pd.DateOffset(years=years)
+
+
+def test_care_leaver_rows_exactly_where_oc3_collects_them(tables):
+    """OC3 rows for exactly the relevant children's birthday years after leaving care, recomputed from the episodes.
+
+    Rule (DfE SSDA903 OC3 and 903 rule 1016): looked after 13 weeks in all since the 14th birthday and at some time
+    after the 16th; a row for each year to 31 March holding the 17th to 21st birthday, unless still looked after on
+    that birthday; the contract table keeps years ending after the child's first discharge and by the data end.
+    """
+    episodes = tables["care_episodes"]
+    dob = tables["identifiers"].set_index("child_id")["date_of_birth"]
+    ep = episodes.assign(
+        dob=episodes["child_id"].map(dob), ceased=episodes["dec"].fillna(DATA_END + pd.Timedelta(days=1))
+    )
+    after_14 = (ep["ceased"] - np.maximum(ep["decom"], _birthday(ep["dob"], 14))).dt.days.clip(lower=0)
+    per_child = (
+        ep.assign(after_14=after_14)
+        .groupby("child_id")
+        .agg(after_14=("after_14", "sum"), last_end=("ceased", "max"), dob=("dob", "first"))
+    )
+    relevant = per_child[(per_child["after_14"] >= 91) & (per_child["last_end"] > _birthday(per_child["dob"], 16))]
+    first_exit = tables["stays"].groupby("child_id")["discharge_date"].min()
+    expected = set()
+    for age in range(17, 22):
+        birthday = _birthday(relevant["dob"], age)
+        year_end = birthday.dt.year + (birthday.dt.month > 3).astype(int)
+        period_end = pd.to_datetime(year_end.astype(str) + "-03-31")
+        keep = (birthday <= DATA_END) & (relevant["last_end"] < birthday) & (period_end <= DATA_END)
+        keep &= period_end > relevant.index.map(first_exit)
+        expected |= set(zip(relevant.index[keep], period_end[keep], strict=True))
+    leavers = tables["care_leavers"]
+    actual = set(zip(leavers["child_id"], leavers["period_end"], strict=True))
+    assert len(expected) > 100
+    assert actual == expected, (sorted(expected - actual)[:5], sorted(actual - expected)[:5])
+
+
+def test_education_rows_for_every_leaver_of_compulsory_school_age(tables, cohort):
+    """Each leaver has an education row for every academic year followed while of compulsory school age."""
+    stays = tables["stays"].dropna(subset=["discharge_date"])
+    dob = tables["identifiers"].set_index("child_id")["date_of_birth"]
+    exit_year = stays["discharge_date"].dt.year - (stays["discharge_date"].dt.month < 9).astype(int)
+    last_year = DATA_END.year - (DATA_END.month < 9)
+    expected = set()
+    for child, first in zip(stays["child_id"], exit_year, strict=True):
+        birth = dob[child]
+        for year in range(first, last_year + 1):
+            age_31_august = year - birth.year - (birth.month > 8)
+            if age_31_august < 16:
+                expected.add((child, year))
+    education = tables["education"]
+    actual = set(zip(education["child_id"], education["academic_year"], strict=True))
+    assert len(expected) > 500
+    assert expected <= actual, sorted(expected - actual)[:5]
+    coverage = json.loads((cohort / "truth.json").read_text())["follow_up_coverage"]["education"]
+    assert coverage["missing"] == 0 and coverage["leaver_years_of_compulsory_school_age"] == len(expected)
+
+
+def test_add_years_matches_pandas_date_offset():
+    from synthetic.simulation import add_years
+
+    days = np.concatenate(
+        [np.arange(-800, 20_000, 7), [to_day("2004-02-29"), to_day("2008-02-29"), to_day("2003-03-01")]]
+    )
+    for years in (14, 16, 18, 21):
+        expected = pd.to_datetime(days, unit="D") + pd.DateOffset(years=years)
+        assert (add_years(days, years) == expected.to_numpy().astype("datetime64[D]").astype(np.int64)).all(), years
+
+
+def to_day(text: str) -> int:
+    return int(pd.Timestamp(text).value // 86_400_000_000_000)
+
+
+def test_stored_placement_fit_equals_a_fresh_fit():
+    """The packaged coefficients (synthetic/placement_fit.json) are what a fresh fit gives, and the generator uses them."""
+    arguments = calibration.default_fit_arguments()
+    stored = json.loads(calibration.STORED_FIT.read_text())
+    assert stored["inputs"] == calibration.fit_inputs(*arguments), "inputs changed: run python -m synthetic.calibration"
+    assert sorted(stored["years"]) == [str(y) for y in calibration.table3_totals().index]
+    for year, fitted in stored["years"].items():
+        fresh = calibration.fresh_fit(int(year), *arguments).to_dict()
+        assert fresh["converged"] and fitted["converged"]
+        assert fitted["intercept"] == pytest.approx(fresh["intercept"], abs=1e-6)
+        assert fitted["behaviour_log_odds_ratio"] == pytest.approx(fresh["behaviour_log_odds_ratio"], abs=1e-6)
+        used = calibration.fit_placement_model(int(year), *arguments)
+        assert used.intercept == fitted["intercept"]
 
 
 def _digest(folder: Path) -> str:

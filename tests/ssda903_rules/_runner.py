@@ -1,7 +1,8 @@
 """Run DfE's SSDA903 validation rules on one synthetic cohort (executed inside the validator's own venv).
 
 Usage: python _runner.py SSDA903_FOLDER [YEAR ...]; prints JSON to stdout:
-{"<year>": {"ruleset": ..., "failures": {"<rule>": rows}, "crashed": [...], "skipped": [...]}}
+{"<year>": {"ruleset": ..., "failures": {"<rule>": rows}, "failing_children": {"<rule>": [CHILD, ...]},
+"crashed": [...], "skipped": [...], "rules_run": n}}
 """
 
 import importlib
@@ -49,19 +50,24 @@ def main() -> None:
             files=files,
             registry=registry,
         )
-        failures = {}
-        for table, frame in validator.ds_results.items():
+        failures, children = {}, {}
+        for frame in validator.ds_results.values():
             if not hasattr(frame, "columns"):
                 continue
             for column in frame.columns:
                 if str(column).startswith("ERR_"):
-                    n = int(frame[column].fillna(False).astype(bool).sum())
+                    flagged = frame[column].fillna(False).astype(bool)
+                    n = int(flagged.sum())
                     if n:
                         key = str(column)[4:]
                         failures[key] = failures.get(key, 0) + n
+                        if "CHILD" in frame.columns:
+                            ids = set(children.get(key, [])) | set(frame.loc[flagged, "CHILD"].astype(str))
+                            children[key] = sorted(ids)
         out[str(year)] = {
             "ruleset": name,
             "failures": dict(sorted(failures.items())),
+            "failing_children": dict(sorted(children.items())),
             "crashed": sorted(validator.fails),
             "skipped": sorted(validator.skips),
             "rules_run": len(validator.dones),
