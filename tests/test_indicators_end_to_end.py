@@ -98,16 +98,22 @@ def test_rereferral_by_period_covers_the_truth(published, truth) -> None:
     assert covered >= 0.8 * cells, f"{covered} of {cells} intervals cover the truth"
 
 
-def test_rereferral_pooled_over_leavers_is_within_its_interval_of_the_truth(synthetic_folder, truth) -> None:
-    """The indicator's own units (loaded through the contract), pooled over every leaver: Kaplan-Meier covers the
-    truth at 6, 12 and 24 months, and the naive share that ignores censoring is below the estimate."""
-    from indicators.rereferral import ReReferral
+@pytest.fixture(scope="session")
+def loaded(synthetic_folder: Path):
     from outcomes.cohort import FollowUp
     from outcomes.indicator import IndicatorData
     from outcomes.loading import load_data
+
+    return IndicatorData(load_data(synthetic_folder).tables, FollowUp("2024-03-31", WINDOWS))
+
+
+def test_rereferral_pooled_over_leavers_is_within_its_interval_of_the_truth(loaded, truth) -> None:
+    """The indicator's own units (loaded through the contract), pooled over every leaver: Kaplan-Meier covers the
+    truth at 6, 12 and 24 months, and the naive share that ignores censoring is below the estimate."""
+    from indicators.rereferral import ReReferral
     from outcomes.statistics import km_cumulative_incidence
 
-    data = IndicatorData(load_data(synthetic_folder).tables, FollowUp("2024-03-31", WINDOWS))
+    data = loaded
     assert truth["rereferral"]["windows_months"] == list(WINDOWS)
     for months in WINDOWS:
         units = ReReferral().units(data.for_window(months))
@@ -115,3 +121,39 @@ def test_rereferral_pooled_over_leavers_is_within_its_interval_of_the_truth(synt
         expected = truth["rereferral"]["mean_over_leavers"][f"{months}m"]
         assert result.lower <= expected <= result.upper, (months, result, expected)
         assert result.naive < result.estimate
+
+
+def test_self_harm_rate_recovers_the_generator_rate(published, loaded, truth) -> None:
+    """The generator draws self-harm incidents as Poisson at 12 per 1,000 nights, times 2.5 in stays whose
+    referral presented self-harm (``truth.json["parameters"]["incidents"]``). The expected count over the
+    published nights is therefore known; the published count, summed over years, must have it inside its
+    exact/Byar 95% interval. (``truth.json["incidents_true_rate_per_1000_nights"]`` gives the 12 alone: it is the
+    rate without the behaviour, not the rate over all stays.)"""
+    from outcomes.statistics import poisson_rate_interval
+
+    parameters = truth["parameters"]["incidents"]
+    leavers = loaded.leavers
+    referrals = loaded.table("referrals").set_index("referral_id")
+    stays = loaded.table("stays").set_index("stay_id")
+    flagged = stays.loc[leavers["stay_id"], "referral_id"].map(referrals["self_harm"]).fillna(False).astype(bool)
+    multiplier = np.where(flagged.to_numpy(), parameters["self_harm_rate_ratio_if_self_harm_behaviour"], 1.0)
+    nights = leavers["length_of_stay_days"].to_numpy(dtype=float)
+    expected = parameters["rate_per_1000_nights"]["self_harm"] / 1000 * float((nights * multiplier).sum())
+
+    rows = published[(published["indicator"] == "self_harm_rate") & (published["breakdown"] == "all")]
+    assert (rows["status"] == "ok").all()
+    events, exposure = numbers(rows["numerator"]).sum(), numbers(rows["denominator"]).sum()
+    assert exposure == pytest.approx(nights.sum())
+    _, lower, upper = poisson_rate_interval(events, 1.0)
+    assert float(lower) <= expected <= float(upper), (events, expected)
+
+
+def test_sdq_change_recovers_the_generator_mean_change(published, truth) -> None:
+    """SDQ change at discharge is drawn with mean -3 (``truth.json["wellbeing_true_mean_change"]``): the intervals
+    of the years with at least 100 stays cover it in at least 80% of them."""
+    rows = published[(published["indicator"] == "wellbeing_change_sdq") & (published["breakdown"] == "all")]
+    rows = rows[numbers(rows["n"]) >= 100]
+    assert len(rows) >= 4
+    expected = truth["wellbeing_true_mean_change"]
+    covered = ((numbers(rows["ci_lower"]) <= expected) & (expected <= numbers(rows["ci_upper"]))).sum()
+    assert covered >= 0.8 * len(rows)
