@@ -43,7 +43,9 @@ def _built_world(seed: int, n_children: int) -> dict[str, pd.DataFrame]:
     behaviours = codes.Behaviour.codes()
     for i in range(n_children):
         child = f"C{i:04d}"
-        birth = pd.Timestamp(2004 + int(rng.integers(0, 8)), int(rng.integers(1, 13)), 1)
+        referral_date = pd.Timestamp("2018-01-01") + int(rng.integers(0, 2100)) * day
+        # Aged 11 to 15 at the first referral, so every stay admits a child of 10 to 17 (contract rule X09).
+        birth = pd.Timestamp(referral_date.year - int(rng.integers(11, 16)), int(rng.integers(1, 13)), 1)
         children.append(
             {
                 "child_id": child,
@@ -53,9 +55,10 @@ def _built_world(seed: int, n_children: int) -> dict[str, pd.DataFrame]:
                 "local_authority": f"{200 + i % 5}",
             }
         )
-        referral_date = pd.Timestamp("2018-01-01") + int(rng.integers(0, 2100)) * day
+        previous_end = referral_date
         for r in range(1 + int(rng.random() < 0.3)):
-            date = referral_date + r * int(rng.integers(100, 500)) * day
+            # A second referral comes after the first stay ended, so a child's stays never overlap (rule X08).
+            date = referral_date if r == 0 else previous_end + int(rng.integers(30, 300)) * day
             if date >= DATA_END:
                 continue
             pathway = str(rng.choice(pathways))
@@ -83,6 +86,7 @@ def _built_world(seed: int, n_children: int) -> dict[str, pd.DataFrame]:
                 continue
             admission = date + int(rng.integers(1, 30)) * day
             discharge = admission + int(rng.integers(5, 300)) * day
+            previous_end = discharge
             stay_id = f"S{i:04d}{r}"
             stays.append(
                 {

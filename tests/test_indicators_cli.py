@@ -124,3 +124,15 @@ def test_run_command_threshold_comes_from_the_settings(tmp_path: Path) -> None:
     assert published(shown_at_3).isin([4]).any() and not published(shown_at_3).isin([1, 2, 3]).any()
     pd.testing.assert_frame_equal(shown_at_3, from_file)
     assert invoke("run", str(data), "--out", str(tmp_path / "x"), "--threshold", "-1").exit_code != 0
+
+
+def test_the_small_world_passes_the_data_contract(tmp_path: Path) -> None:
+    """The CLI tests read the small world back through the loader: it must lose no row to the contract."""
+    from outcomes.loading import load_data
+
+    write_world(tmp_path / "data")
+    result = load_data(tmp_path / "data")
+    assert result.rejects.empty, result.rejects.groupby(["file", "rule"]).size()
+    assert {name: len(frame) for name, frame in result.tables.items() if name in small_world()} == {
+        name: len(frame) for name, frame in small_world().items()
+    }
