@@ -7,8 +7,9 @@ the threshold are suppressed** (the default, 4, suppresses 1 to 4; 0 turns
 suppression off, for hand checks only).
 
 1. **Primary suppression.** A cell whose numerator, or whose count of children
-   (or stays, referrals) behind it (``n``), is between 1 and ``threshold`` is
-   suppressed. Its value, interval and counts are blanked (``NaN``, published as
+   (or stays, referrals) behind it (``n``), or, for a percentage, whose
+   complement (denominator - numerator: 48 of 50 tells that 2 were not) is
+   between 1 and ``threshold`` is suppressed. Its value, interval and counts are blanked (``NaN``, published as
    ``c``) and ``suppressed`` is set. A rate or percentage goes with its counts,
    so a percentage on a denominator of 1 to ``threshold`` is never published.
 2. **Secondary suppression.** The cells of one breakdown of one indicator, period
@@ -42,12 +43,26 @@ GROUP_COLUMNS = ["indicator", "time_period", "window_months", "breakdown"]
 BLANKED_COLUMNS = ["numerator", "denominator", "value", "ci_lower", "ci_upper", "n"]
 SUPPRESSED_STATUS = "suppressed"
 COMPUTED_STATUSES = ("ok", "not_estimable")
+PERCENT_UNIT = "%"
 
 
 def small_count(counts: pd.Series, threshold: int) -> pd.Series:
     """True where a count is between 1 and ``threshold`` inclusive (missing counts are not small)."""
     values = pd.to_numeric(counts, errors="coerce")
     return ((values >= 1) & (values <= threshold)).fillna(False).astype(bool)
+
+
+def complement(frame: pd.DataFrame) -> pd.Series:
+    """For a percentage, the units not counted (denominator - numerator); missing for other units.
+
+    48 of 50 children placed tells that 2 were not: the complement of a
+    percentage is a count of children as much as its numerator is.
+    """
+    if "unit" not in frame:
+        return pd.Series(np.nan, index=frame.index)
+    numerator = pd.to_numeric(frame["numerator"], errors="coerce")
+    denominator = pd.to_numeric(frame["denominator"], errors="coerce")
+    return (denominator - numerator).where(frame["unit"].eq(PERCENT_UNIT))
 
 
 def apply_disclosure_control(
@@ -77,7 +92,11 @@ def apply_disclosure_control(
     computed = (
         out["status"].isin(COMPUTED_STATUSES).astype(bool) if "status" in out else pd.Series(True, index=out.index)
     )
-    primary = computed & (small_count(out["numerator"], threshold) | small_count(out["n"], threshold))
+    primary = computed & (
+        small_count(out["numerator"], threshold)
+        | small_count(out["n"], threshold)
+        | small_count(complement(out), threshold)
+    )
     secondary = pd.Series(False, index=out.index)
     is_total = out["breakdown"].eq("all")
 

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from indicator_fixtures import world_results
 
 from outcomes.config import Settings
-from outcomes.disclosure import DEFAULT_THRESHOLD, apply_disclosure_control, small_count
+from outcomes.disclosure import DEFAULT_THRESHOLD, apply_disclosure_control, complement, small_count
 from outcomes.errors import SuppressionWarning
 from outcomes.indicator import MULTI_VALUED_BREAKDOWNS, TIDY_COLUMNS, tidy_frame
 from outcomes.registry import discover_indicators
@@ -137,6 +137,22 @@ def test_percentages_on_small_denominators_are_suppressed() -> None:
     out, _ = control(frame)
     row = out.set_index("breakdown_value").loc["1"]
     assert row["suppressed"] and pd.isna(row["value"]) and pd.isna(row["denominator"])
+
+
+def test_a_percentage_near_its_total_is_suppressed() -> None:
+    """48 of 50 children placed tells that 2 were not: the complement of a percentage counts children too.
+
+    The same counts in a rate (events per 1,000 nights) are not complements of anything and are shown.
+    """
+    cells = {"pathway": [("justice", 48, 50), ("remand", 10, 30), ("welfare", 12, 40)]}
+    as_percent = table(cells).assign(unit="%")
+    out, _ = control(as_percent)
+    by_value = out.set_index("breakdown_value")
+    assert by_value.loc["justice", "suppressed"]
+    assert by_value.loc[["remand", "welfare"], "suppressed"].sum() == 1, "and one more, so it cannot be worked back"
+    assert back_calculate(out) == {}
+    as_rate = table(cells).assign(unit="per 1,000 nights")
+    assert not control(as_rate)[0]["suppressed"].any()
 
 
 def test_rates_and_medians_with_few_units_are_suppressed() -> None:
@@ -312,3 +328,4 @@ def test_nothing_can_be_worked_back_in_any_published_indicator(every_indicator_p
     published = frame[~frame["suppressed"]]
     for column in COUNTS:
         assert not small_count(published[column], DEFAULT_THRESHOLD).any()
+    assert not small_count(complement(published), DEFAULT_THRESHOLD).any(), "a published percentage near its total"
