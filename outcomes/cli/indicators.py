@@ -94,6 +94,16 @@ def run_indicators(
     return frame, notes
 
 
+def write_indicator_outputs(frame: pd.DataFrame, notes: dict[str, list[str]], out_dir: Path) -> None:
+    """Write ``indicators.csv`` (tidy, fixed number formats) and ``indicator_notes.md`` into ``out_dir``."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    format_for_csv(frame).to_csv(out_dir / "indicators.csv", index=False, lineterminator="\n")
+    lines = ["# Indicator notes", ""]
+    for code, code_notes in notes.items():
+        lines += [f"## {code}", ""] + [f"{i}. {note}" for i, note in enumerate(code_notes, 1)] + [""]
+    (out_dir / "indicator_notes.md").write_text("\n".join(lines), encoding="utf-8")
+
+
 def read_tables(data_dir: Path) -> dict[str, pd.DataFrame]:
     """The accepted rows of every table in the folder, through the project's loader."""
     from outcomes.loading import load_data
@@ -190,12 +200,7 @@ def run(
         threshold=settings.suppression_threshold,
         codes=list(codes),
     )
-    out_dir.mkdir(parents=True, exist_ok=True)
-    format_for_csv(frame).to_csv(out_dir / "indicators.csv", index=False, lineterminator="\n")
-    lines = ["# Indicator notes", ""]
-    for code, code_notes in notes.items():
-        lines += [f"## {code}", ""] + [f"{i}. {note}" for i, note in enumerate(code_notes, 1)] + [""]
-    (out_dir / "indicator_notes.md").write_text("\n".join(lines), encoding="utf-8")
+    write_indicator_outputs(frame, notes, out_dir)
     statuses = frame.groupby("status").size().to_dict()
     click.echo(f"wrote {len(frame)} rows for {frame['indicator'].nunique()} indicators to {out_dir / 'indicators.csv'}")
     click.echo("rows by status: " + ", ".join(f"{k} {v}" for k, v in sorted(statuses.items())))

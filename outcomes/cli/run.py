@@ -129,20 +129,14 @@ def run(
         click.echo(f"against the true links: precision {quality['precision']:.4f}, recall {quality['recall']:.4f}")
     timings["link"] = time.perf_counter() - started
 
-    from outcomes.cli.indicators import format_for_csv, read_tables, run_indicators
+    from outcomes.cli.indicators import read_tables, run_indicators, write_indicator_outputs
 
     started = _stage("indicators")
     tables = read_tables(out / "linkage" / "linked")
     frame, notes = run_indicators(
         tables, settings.data_end, settings.windows_months, threshold=settings.suppression_threshold
     )
-    indicators_dir = out / "indicators"
-    indicators_dir.mkdir(exist_ok=True)
-    format_for_csv(frame).to_csv(indicators_dir / "indicators.csv", index=False, lineterminator="\n")
-    lines = ["# Indicator notes", ""]
-    for code, code_notes in notes.items():
-        lines += [f"## {code}", ""] + [f"{i}. {note}" for i, note in enumerate(code_notes, 1)] + [""]
-    (indicators_dir / "indicator_notes.md").write_text("\n".join(lines), encoding="utf-8")
+    write_indicator_outputs(frame, notes, out / "indicators")
     click.echo(f"{frame['indicator'].nunique()} indicators, {len(frame):,} rows")
     timings["indicators"] = time.perf_counter() - started
 
