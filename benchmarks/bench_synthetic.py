@@ -41,7 +41,9 @@ print(json.dumps({
 
 def main(scales: list[float]) -> None:
     for scale in scales:
-        out = subprocess.run([sys.executable, "-c", CHILD, str(scale)], check=True, capture_output=True, text=True)
+        out = subprocess.run([sys.executable, "-c", CHILD, str(scale)], capture_output=True, text=True)
+        if out.returncode:
+            sys.exit(f"scale {scale} failed:\n{out.stderr[-3000:]}")
         sys.stdout.write(out.stdout.strip().splitlines()[-1] + "\n")
         sys.stdout.flush()
 

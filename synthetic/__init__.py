@@ -4,6 +4,24 @@ There is no real child data in this project. :func:`generate` writes every
 table of the data contract, the same follow-up sources without child ids but
 with error-prone identifiers (``unlinked/``), the true links, SSDA903 files per
 collection year and ``truth.json`` with every parameter the generator used.
+
+Who has follow-up rows (as the national sources hold them, no more and no fewer):
+
+- ``care_episodes``: every episode of every looked-after child, before, during and after the stays.
+- ``health_checks`` (SSDA903 OC2): each year to 31 March through which a child was looked after
+  continuously (period of care begun by 1 April, not ceased before 31 March).
+- ``care_leavers`` (SSDA903 OC3): every relevant or former relevant child (looked after 13 weeks in
+  all since the 14th birthday and at some time after the 16th; remand counts) has a row for each
+  year to 31 March holding the 17th to 21st birthday, up to the data end, unless still looked
+  after on that birthday (DfE collects nothing then: 903 rule 1016). A child who stays in care to
+  18 therefore has rows from the 19th birthday; children never looked after have none.
+- ``education``: every child admitted to a secure home has a row for each academic year from the
+  first admission's to the data end's while under 18 on 31 August before it, so every leaver of
+  compulsory school age has a row for every year followed.
+
+The follow-up tables keep the years ending after the child's first discharge;
+``truth.json["follow_up_coverage"]`` counts the leavers with and without OC3 rows (and why) and
+checks that no leaver-year of compulsory school age lacks an education row.
 """
 
 from __future__ import annotations

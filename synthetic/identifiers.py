@@ -3,7 +3,11 @@
 Names are drawn from short lists of common English names (invented people; any
 match with a real child is chance). Postcodes are real English postcodes
 (a sample of ONS postcode units, Open Government Licence), so DfE's 903 rules,
-which look postcodes up, accept them.
+which look postcodes up, accept them. The sample leaves out postcodes in the
+authorities created in April 2023 (Cumberland, Westmorland and Furness, North
+Yorkshire, Somerset) and those recoded with the 2023 Sheffield and Barnsley
+boundary change: the validator's lookup (2021 authorities) finds no placement
+authority for them, which 903 rule 169 rejects.
 """
 
 from __future__ import annotations

@@ -90,7 +90,8 @@ def make_homes(rng: np.random.Generator, copies: int) -> pd.DataFrame:
                "E12000009", "E12000002", "E12000003", "E12000007", "E12000008", "E12000005"]  # fmt: skip
     postcodes = calibration.read_reference(calibration.POSTCODE_FILE)["postcode"].to_numpy()
     urns = rng.choice(np.arange(100_000, 1_000_000), size=13 * copies, replace=False)
-    home_postcodes = rng.choice(postcodes, size=13 * copies, replace=False)
+    # Distinct postcodes while the sample lasts (scale 100 has more homes than the sample has postcodes).
+    home_postcodes = rng.choice(postcodes, size=13 * copies, replace=13 * copies > len(postcodes))
     index = 0
     for copy in range(copies):
         region_index = 0

@@ -7,7 +7,8 @@ virtual environment, created once in a cache folder. Usage::
 
 prints JSON: for each collection year, the ruleset used, the rules that failed
 with their row counts, the rules that crashed and those skipped for lack of
-tables. Exit code 3 if the validator cannot be installed.
+tables. Years are split over two processes (``SSDA903_VALIDATOR_WORKERS`` to change). Exit code 3 if
+the validator cannot be installed.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ import venv
 from pathlib import Path
 
 PACKAGE = "csc-validator-be-903"
+# The release the synthetic files were checked against; a newer one may add rules (bump deliberately).
+VERSION = "0.1.17"
 CACHE = Path(os.environ.get("SSDA903_VALIDATOR_VENV", Path.home() / ".cache" / "sch-outcomes" / "ssda903-venv"))
 RUNNER = Path(__file__).with_name("_runner.py")
 CANNOT_INSTALL = 3
@@ -35,21 +38,43 @@ def ensure_venv() -> Path:
     """The validator's venv, created and installed on first use; returns its python."""
     python = CACHE / "bin" / "python"
     marker = CACHE / ".installed"
-    if marker.is_file() and python.is_file():
+    if marker.is_file() and python.is_file() and installed_version(python) == VERSION:
         return python
-    CACHE.parent.mkdir(parents=True, exist_ok=True)
-    subprocess.run([python_for_base(), "-m", "venv", "--clear", str(CACHE)], check=True, capture_output=True)
-    if not python.is_file():  # venv module without pip fallback
-        venv.create(CACHE, with_pip=True, clear=True)
-    subprocess.run([str(python), "-m", "pip", "install", "-q", PACKAGE], check=True, capture_output=True)
-    marker.write_text(PACKAGE + "\n")
+    if not python.is_file():
+        CACHE.parent.mkdir(parents=True, exist_ok=True)
+        subprocess.run([python_for_base(), "-m", "venv", "--clear", str(CACHE)], check=True, capture_output=True)
+        if not python.is_file():  # venv module without pip fallback
+            venv.create(CACHE, with_pip=True, clear=True)
+    spec = f"{PACKAGE}=={VERSION}"
+    subprocess.run([str(python), "-m", "pip", "install", "-q", spec], check=True, capture_output=True)
+    marker.write_text(spec + "\n")
     return python
 
 
-def run(folder: Path, years: list[str]) -> dict:
+def installed_version(python: Path) -> str | None:
+    probe = f"import importlib.metadata as m; print(m.version({PACKAGE!r}))"
+    result = subprocess.run([str(python), "-c", probe], capture_output=True, text=True)
+    return result.stdout.strip() if result.returncode == 0 else None
+
+
+def run(folder: Path, years: list[str], workers: int = 2) -> dict:
+    """Validate the given collection years (all of the folder's when none), split over ``workers`` processes."""
     python = ensure_venv()
-    result = subprocess.run([str(python), str(RUNNER), str(folder), *years], check=True, capture_output=True, text=True)
-    return json.loads(result.stdout)
+    years = years or sorted(p.name for p in folder.iterdir() if p.name.isdigit())
+    shares = [years[i::workers] for i in range(workers) if years[i::workers]]
+    processes = [
+        subprocess.Popen(
+            [str(python), str(RUNNER), str(folder), *share], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+        for share in shares
+    ]
+    out = {}
+    for process in processes:
+        stdout, stderr = process.communicate()
+        if process.returncode:
+            raise subprocess.CalledProcessError(process.returncode, process.args, stdout, stderr)
+        out.update(json.loads(stdout))
+    return dict(sorted(out.items()))
 
 
 def main(argv: list[str]) -> int:
@@ -61,7 +86,8 @@ def main(argv: list[str]) -> int:
     except (subprocess.CalledProcessError, OSError) as error:
         sys.stderr.write(f"cannot install {PACKAGE}: {error}\n")
         return CANNOT_INSTALL
-    json.dump(run(Path(argv[0]), argv[1:]), sys.stdout, indent=1, sort_keys=True)
+    workers = int(os.environ.get("SSDA903_VALIDATOR_WORKERS", min(2, os.cpu_count() or 1)))
+    json.dump(run(Path(argv[0]), argv[1:], workers), sys.stdout, indent=1, sort_keys=True)
     sys.stdout.write("\n")
     return 0
 
