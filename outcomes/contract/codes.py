@@ -169,11 +169,11 @@ class ReasonNewEpisode(CodeList):
     """SSDA903 RNE."""
 
     S = "S", "Started to be looked after"
-    P = "P", "Change of placement only"
     L = "L", "Change of legal status only"
-    T = "T", "Change of placement and legal status"
-    B = "B", "Change of placement and legal status (same date)"
-    U = "U", "Change of legal status and placement (same date)"
+    P = "P", "Change of placement and carer(s) only"
+    T = "T", "Change of placement only, carer(s) the same"
+    B = "B", "Change of legal status and of placement and carer(s) at the same time"
+    U = "U", "Change of legal status and of placement, carer(s) the same"
 
 
 class LegalStatus(CodeList):
