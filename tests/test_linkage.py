@@ -243,6 +243,38 @@ def test_records_with_child_id_link_deterministically(fixture_dir, tmp_path):
     assert counts["unknown_child_id"] == 1 and counts["linked"] == len(episodes) - 1
 
 
+def test_cohort_windows_data_end_and_death_reach_the_leaver_cohort(fixture_dir, tmp_path):
+    data = tmp_path / "data"
+    shutil.copytree(fixture_dir, data)
+    stays = pd.read_parquet(data / "stays.parquet")
+    children = pd.read_parquet(data / "children.parquet")
+    # One leaver dies (SSDA903 REC E2) 100 days after leaving; the death arrives through a linked episode.
+    dying = stays.sort_values("discharge_date").iloc[0]
+    died_on = dying["discharge_date"] + pd.Timedelta(days=100)
+    episodes = pd.read_parquet(data / "care_episodes.parquet")
+    row = episodes.index[episodes["child_id"] == dying["child_id"]][0]
+    episodes.loc[row, ["rec", "dec", "decom"]] = ["E2", died_on, dying["discharge_date"] + pd.Timedelta(days=1)]
+    episodes.to_parquet(data / "care_episodes.parquet", index=False)
+    data_end = pd.Timestamp("2021-06-30")
+    result = link_folder(data, key=TEST_KEY, data_end="2021-06-30", windows_months=(3, 9))
+    cohort = result.cohort.set_index("stay_id")
+    # Only stays discharged by the data end are leavers.
+    assert set(cohort.index) == set(stays.loc[stays["discharge_date"] <= data_end, "stay_id"])
+    assert {"window_end_3m", "complete_3m", "window_end_9m", "complete_9m"} <= set(cohort.columns)
+    assert not {"window_end_6m", "window_end_24m"} & set(cohort.columns)
+    leaver = cohort.loc[dying["stay_id"]]
+    assert leaver["death_date"] == died_on and leaver["follow_up_end"] == died_on
+    assert bool(leaver["complete_3m"]) and not bool(leaver["complete_9m"])  # 100 days: 3 months followed, not 9
+    alive = cohort.drop(index=dying["stay_id"])
+    assert (alive["follow_up_end"] == data_end).all() and alive["death_date"].isna().all()
+    expected = alive["index_date"] + pd.DateOffset(months=9)
+    assert (alive["complete_9m"] == (expected <= data_end)).all()
+    # Censoring at 18 is kept for the outcomes that stop then: the earliest possible 18th birthday.
+    birth = children.set_index(Pseudonymiser(TEST_KEY).child_pseudonyms(children["child_id"]))["birth_month"]
+    assert (cohort["turns_18"] == cohort["child_id"].map(birth) + pd.DateOffset(years=18)).all()
+    assert result.quality["windows_months"] == [3, 9] and result.quality["data_end"] == "2021-06-30"
+
+
 def test_identical_identifiers_are_ambiguous_not_guessed(tmp_path):
     # Ten children have an identical twin in every identifier: their records cannot be told apart.
     data = write_fixture(tmp_path / "data", n_children=150, seed=2, duplicate_children=10)
@@ -318,20 +350,31 @@ def test_cli_options_have_help():
     assert bad.exit_code != 0 and "between 0 and 1" in bad.output
 
 
-@pytest.mark.spark
-@pytest.mark.slow
-def test_duckdb_and_spark_give_the_same_links(tmp_path):
+@pytest.fixture(scope="module")
+def spark_session():
+    """One small local Spark session for the module: one thread, one shuffle partition, no UI, no AQE."""
     pytest.importorskip("pyspark")
     from outcomes.linkage.engines import local_spark_session
 
-    data = write_fixture(tmp_path / "data", n_children=120, seed=5)
+    session = local_spark_session(1, driver_memory="1g", adaptive=False)
+    yield session
+    session.stop()
+
+
+@pytest.mark.spark
+@pytest.mark.slow
+def test_duckdb_and_spark_give_the_same_links(tmp_path, spark_session):
+    # Small, but with every kind of recording error, twins (ambiguous records) and several records per
+    # child and period, so every comparison level, the threshold and the one-to-one resolution are exercised.
+    data = write_fixture(tmp_path / "data", n_children=80, seed=5, duplicate_children=4)
     duck = link_folder(data, sources_dir=data / "unlinked", key=TEST_KEY, engine="duckdb")
-    spark = local_spark_session(2, driver_memory="1g")
-    try:
-        on_spark = link_folder(data, sources_dir=data / "unlinked", key=TEST_KEY, engine="spark", spark_session=spark)
-    finally:
-        spark.stop()
+    on_spark = link_folder(
+        data, sources_dir=data / "unlinked", key=TEST_KEY, engine="spark", spark_session=spark_session
+    )
     assert len(duck.links) > 0
+    assert sum(c["ambiguous"] for c in duck.quality["counts"].values()) > 0
     pd.testing.assert_frame_equal(duck.links, on_spark.links)
     assert duck.quality["threshold"] == on_spark.quality["threshold"]
+    assert duck.quality["candidate_pairs"] == on_spark.quality["candidate_pairs"]
     assert duck.probabilistic.model.parameters == on_spark.probabilistic.model.parameters
+    assert duck.quality["precision"] >= 0.98

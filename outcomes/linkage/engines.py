@@ -36,6 +36,8 @@ class Engine:
     name: str
     db_api: Any
     spark: Any = None
+    connection: Any = None
+    """The DuckDB connection (``None`` for Spark)."""
 
     @property
     def dialect(self) -> str:
@@ -58,23 +60,30 @@ def open_engine(
     threads : worker threads (DuckDB threads, or Spark ``local[n]``); default all cores.
     spark_session : an existing Spark session to use (it is left running); by default a
         local-mode session is started and stopped.
-    memory_limit : DuckDB memory limit, for example ``"8GB"``.
+    memory_limit : DuckDB memory limit, for example ``"8GB"``; by default
+        :func:`default_memory_limit`. DuckDB spills to a temporary folder beyond it,
+        so a national-scale source need not fit in memory.
     """
     if name not in ENGINES:
         raise ConfigurationError(f"unknown linkage engine {name!r}; choose one of {', '.join(ENGINES)}")
     threads = threads or os.cpu_count() or 1
     if name == "duckdb":
+        import tempfile
+
         import duckdb
         from splink import DuckDBAPI
 
         connection = duckdb.connect(":memory:")
         connection.execute(f"SET threads = {int(threads)}")
-        if memory_limit:
-            connection.execute(f"SET memory_limit = '{memory_limit}'")
-        try:
-            yield Engine("duckdb", DuckDBAPI(connection=connection))
-        finally:
-            connection.close()
+        connection.execute(f"SET memory_limit = '{memory_limit or default_memory_limit()}'")
+        # Order-dependent results never decide a link, so DuckDB need not keep insertion order (less memory).
+        connection.execute("SET preserve_insertion_order = false")
+        with tempfile.TemporaryDirectory(prefix="outcomes-duckdb-") as spill:
+            connection.execute(f"SET temp_directory = '{spill}'")
+            try:
+                yield Engine("duckdb", DuckDBAPI(connection=connection), connection=connection)
+            finally:
+                connection.close()
         return
 
     try:
@@ -87,12 +96,18 @@ def open_engine(
     own_session = spark_session is None
     if own_session:
         spark_session = local_spark_session(threads)
+    local = str(spark_session.sparkContext.master).startswith("local")
     try:
         yield Engine(
             "spark",
             SparkAPI(
                 spark_session=spark_session,
-                num_partitions_on_repartition=max(2, threads),
+                num_partitions_on_repartition=max(1, int(spark_session.conf.get("spark.sql.shuffle.partitions"))),
+                # On one machine, caching intermediate tables beats Splink's default of writing them to Parquet;
+                # on a cluster the default stands.
+                break_lineage_method="persist" if local else None,
+                # The linker compares hashes with built-in SQL only, so Splink's Java similarity UDFs are not needed.
+                register_udfs_automatically=False,
             ),
             spark_session,
         )
@@ -101,11 +116,27 @@ def open_engine(
             spark_session.stop()
 
 
-def local_spark_session(threads: int = 2, *, driver_memory: str = "4g") -> Any:
+def default_memory_limit(share: float = 0.3, floor_gib: float = 1.0) -> str:
+    """DuckDB memory limit: ``share`` of this machine's physical memory, at least ``floor_gib``.
+
+    DuckDB's own default (80%) leaves too little for the pandas tables the
+    linker holds beside it; past the limit DuckDB spills to disk instead.
+    """
+    try:
+        physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):  # pragma: no cover - not on Linux
+        return f"{floor_gib:g}GB"
+    gib = max(floor_gib, share * physical / 2**30)
+    return f"{gib:.1f}GB"
+
+
+def local_spark_session(threads: int = 2, *, driver_memory: str = "4g", adaptive: bool = True) -> Any:
     """A Spark session in local mode, sized for one machine.
 
-    Shuffle partitions are few, because the default of 200 makes every small
-    step slow on one machine; Arrow speeds the exchange with pandas.
+    Shuffle partitions are as many as threads, because the default of 200
+    makes every small step slow on one machine; Arrow speeds the exchange
+    with pandas. ``adaptive=False`` turns adaptive query execution off, which
+    only costs time on the tiny tables of a test.
     """
     from pyspark.sql import SparkSession
 
@@ -113,8 +144,9 @@ def local_spark_session(threads: int = 2, *, driver_memory: str = "4g") -> Any:
     session = (
         SparkSession.builder.master(f"local[{threads}]")
         .appName("outcomes-link")
-        .config("spark.sql.shuffle.partitions", str(max(2, threads)))
-        .config("spark.default.parallelism", str(max(2, threads)))
+        .config("spark.sql.shuffle.partitions", str(threads))
+        .config("spark.default.parallelism", str(threads))
+        .config("spark.sql.adaptive.enabled", str(adaptive).lower())
         .config("spark.driver.memory", driver_memory)
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
         .config("spark.ui.enabled", "false")

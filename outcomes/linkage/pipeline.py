@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import logging
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,7 @@ from outcomes.linkage.engines import open_engine
 from outcomes.linkage.probabilistic import UNIQUE_ID, ProbabilisticLinks, link_probabilistically
 from outcomes.linkage.pseudonymise import Pseudonymiser, is_synthetic, resolve_key
 from outcomes.linkage.quality import DECIMALS, child_groups, match_rates, truth_metrics, truth_metrics_by_group
+from outcomes.loading import SUFFIXES
 
 logger = logging.getLogger(__name__)
 
@@ -134,6 +136,14 @@ def _source_file(folder: Path, table: str) -> Path | None:
         if (folder / f"{table}{suffix}").is_file():
             return folder / f"{table}{suffix}"
     return None
+
+
+def _folder_without(data_dir: Path, tables: tuple[str, ...], view: Path) -> Path:
+    """A folder of links to the table files of ``data_dir`` except those of ``tables``."""
+    for path in sorted(data_dir.iterdir()):
+        if path.is_file() and path.suffix.lower() in SUFFIXES and path.stem in TABLES and path.stem not in tables:
+            (view / path.name).symlink_to(path.resolve())
+    return view
 
 
 def _record_features(pseudonymiser: Pseudonymiser, frame: pd.DataFrame) -> pd.DataFrame:
@@ -243,7 +253,13 @@ def link_folder(
 
     data_dir = Path(data_dir)
     pseudonymiser = Pseudonymiser(key if key is not None else resolve_key(synthetic=is_synthetic(data_dir)))
-    loaded = load_data(data_dir)
+    if sources_dir is None:
+        loaded = load_data(data_dir)
+    else:
+        # The sources replace the folder's own follow-up tables, which at national scale are the largest:
+        # they are neither read nor validated.
+        with tempfile.TemporaryDirectory(prefix="outcomes-link-") as view:
+            loaded = load_data(_folder_without(data_dir, FOLLOW_UP_SOURCES, Path(view)))
     tables = dict(loaded.tables)
     if loaded.rejected_rows:
         logger.warning("%s: %d rows rejected by the data contract were left out", data_dir, loaded.rejected_rows)

@@ -72,7 +72,7 @@ PREDICT_FLOOR = 0.01
 
 U_SAMPLE_CHILDREN = 1_000
 U_SAMPLE_RECORDS = 1_000
-EM_SAMPLE_RECORDS = 100_000
+EM_SAMPLE_RECORDS = 25_000
 """Sample sizes for training (records chosen in hashed-id order, so the samples are fixed)."""
 
 THRESHOLD_GRID = tuple(np.round(np.arange(0.05, 1.0, 0.01), 2).tolist()) + (0.995, 0.999)
@@ -295,9 +295,7 @@ def _splink_frame(features: pd.DataFrame, ids: pd.Series) -> pd.DataFrame:
     frame = features.copy()
     frame.insert(0, UNIQUE_ID, ids.astype(str).to_numpy())
     for column in FEATURE_COLUMNS:
-        if column in LIST_FEATURES:
-            frame[column] = frame[column].map(list)
-        else:
+        if column not in LIST_FEATURES:
             frame[column] = frame[column].astype(object).where(frame[column].notna(), None)
     return frame.sort_values(UNIQUE_ID, kind="stable").reset_index(drop=True)
 
@@ -308,19 +306,38 @@ def _fixed_sample(frame: pd.DataFrame, size: int) -> pd.DataFrame:
 
 
 class _Registrar:
-    """Registers pandas frames with an engine under fresh names."""
+    """Puts pandas frames into an engine under fresh names, each frame once.
+
+    On DuckDB a frame becomes a table (a copy in DuckDB's own columnar format,
+    which it can spill to disk): registering the frame as a view instead would
+    make every training and prediction query convert the pandas columns again.
+    """
 
     _names = itertools.count(1)
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self._tables: dict[int, tuple[pd.DataFrame, str]] = {}
 
-    def __call__(self, frame: pd.DataFrame, label: str) -> Any:
+    def _physical(self, frame: pd.DataFrame, label: str) -> str:
+        if id(frame) in self._tables:
+            return self._tables[id(frame)][1]
         name = f"outcomes_{label}_{next(self._names)}"
         if self.engine.name == "spark":
             spark_frame = self.engine.spark.createDataFrame(frame, schema=_spark_schema(frame))
-            return self.engine.db_api.register(spark_frame, table_name=name)
-        return self.engine.db_api.register(frame, table_name=name)
+            spark_frame.createOrReplaceTempView(name)
+        else:
+            connection = self.engine.connection
+            connection.register(f"{name}_pandas", frame)
+            connection.execute(f"CREATE TABLE {name} AS SELECT * FROM {name}_pandas")
+            connection.unregister(f"{name}_pandas")
+        # The frame is kept so that its id cannot be reused by another frame while the table lives.
+        self._tables[id(frame)] = (frame, name)
+        return name
+
+    def __call__(self, frame: pd.DataFrame, label: str) -> Any:
+        physical = self._physical(frame, label)
+        return self.engine.db_api.register(physical, table_name=f"{physical}_as_{next(self._names)}")
 
 
 def _spark_schema(frame: pd.DataFrame) -> Any:
@@ -341,7 +358,9 @@ def _linker(registrar: _Registrar, left: pd.DataFrame, right: pd.DataFrame, sett
     return Linker([left_table, right_table], settings, log_level=None)
 
 
-def train_model(engine: Engine, children: pd.DataFrame, records: pd.DataFrame) -> TrainedModel:
+def train_model(
+    engine: Engine, children: pd.DataFrame, records: pd.DataFrame, registrar: _Registrar | None = None
+) -> TrainedModel:
     """Fit the Fellegi-Sunter model.
 
     Parameters
@@ -349,10 +368,11 @@ def train_model(engine: Engine, children: pd.DataFrame, records: pd.DataFrame) -
     engine : open engine.
     children : Splink frame of the children (``unique_id`` and hashed features), sorted by id.
     records : Splink frame of the records to link, sorted by id.
+    registrar : puts frames into the engine (pass the one prediction uses, so frames go in once).
     """
     prior = 1.0 / max(len(children), 1)
     base = model_settings(engine.dialect, prior)
-    registrar = _Registrar(engine)
+    registrar = registrar or _Registrar(engine)
 
     u_children = _fixed_sample(children, U_SAMPLE_CHILDREN)
     u_records = _fixed_sample(records, U_SAMPLE_RECORDS)
@@ -379,10 +399,16 @@ def train_model(engine: Engine, children: pd.DataFrame, records: pd.DataFrame) -
     return TrainedModel(settings=settings, parameters=parameters, prior=prior, em_iterations=iterations)
 
 
-def predict_pairs(engine: Engine, model: TrainedModel, children: pd.DataFrame, records: pd.DataFrame) -> pd.DataFrame:
+def predict_pairs(
+    engine: Engine,
+    model: TrainedModel,
+    children: pd.DataFrame,
+    records: pd.DataFrame,
+    registrar: _Registrar | None = None,
+) -> pd.DataFrame:
     """Scored candidate pairs (``child``, ``record``, ``match_weight``, ``match_probability``) above the floor."""
     settings = {**model.settings, "probability_two_random_records_match": model.prior}
-    linker = _linker(_Registrar(engine), children, records, settings)
+    linker = _linker(registrar or _Registrar(engine), children, records, settings)
     predictions = linker.inference.predict(threshold_match_probability=PREDICT_FLOOR, warning_mode="never")
     columns = f"{UNIQUE_ID}_l, {UNIQUE_ID}_r, source_dataset_l, match_weight, match_probability"
     frame = linker.misc.query_sql(f"SELECT {columns} FROM {predictions.physical_name}", output_type="pandas")
@@ -521,11 +547,12 @@ def link_probabilistically(
     level = splink_logger.level
     # Splink warns of levels EM could not train; _floor_m deals with them, so the warning is noise here.
     splink_logger.setLevel(max(level, logging.ERROR))
+    registrar = _Registrar(engine)
     try:
-        model = train_model(engine, children, records)
+        model = train_model(engine, children, records, registrar)
     finally:
         splink_logger.setLevel(level)
-    pairs = predict_pairs(engine, model, children, records)
+    pairs = predict_pairs(engine, model, children, records, registrar)
     resolved, ambiguous = resolve_one_to_one(pairs, slots)
     probabilities = resolved["match_probability"].to_numpy()
     chosen = threshold is None

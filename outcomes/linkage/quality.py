@@ -23,32 +23,38 @@ def _ratio(numerator: float, denominator: float) -> float | None:
     return round(numerator / denominator, DECIMALS) if denominator else None
 
 
+def _metrics(true_positives: int, links: int, truths: int) -> dict[str, float | int | None]:
+    return {
+        "precision": _ratio(true_positives, links),
+        "recall": _ratio(true_positives, truths),
+        "f1": _ratio(2 * true_positives, links + truths),
+        "true_positives": true_positives,
+        "false_positives": links - true_positives,
+        "false_negatives": truths - true_positives,
+    }
+
+
+def _correct(links: pd.DataFrame, truth: pd.DataFrame) -> pd.Series:
+    """For each link, whether the truth holds it (same source, record and child)."""
+    keys = ["source", "record_id", "child"]
+    true_keys = pd.MultiIndex.from_frame(truth[keys].astype(str))
+    return pd.Series(pd.MultiIndex.from_frame(links[keys].astype(str)).isin(true_keys), index=links.index)
+
+
 def truth_metrics(links: pd.DataFrame, truth: pd.DataFrame) -> dict[str, float | int | None]:
     """Precision, recall and F1 of predicted links against the true links.
 
     Parameters
     ----------
-    links, truth : one row per link with ``source``, ``record_id`` and ``child`` (pseudonym).
+    links, truth : one row per link with ``source``, ``record_id`` and ``child`` (pseudonym);
+        a record appears at most once in each.
 
     Returns
     -------
     dict with ``precision`` (share of links that are true), ``recall`` (share of
     true links found), ``f1`` (their harmonic mean), and the counts behind them.
     """
-    keys = ["source", "record_id", "child"]
-    found = links[keys].drop_duplicates().merge(truth[keys].drop_duplicates(), on=keys, how="inner")
-    true_positives = len(found)
-    precision = _ratio(true_positives, len(links))
-    recall = _ratio(true_positives, len(truth))
-    f1 = _ratio(2 * true_positives, len(links) + len(truth))
-    return {
-        "precision": precision,
-        "recall": recall,
-        "f1": f1,
-        "true_positives": true_positives,
-        "false_positives": len(links) - true_positives,
-        "false_negatives": len(truth) - true_positives,
-    }
+    return _metrics(int(_correct(links, truth).sum()), len(links), len(truth))
 
 
 def child_groups(cohort: pd.DataFrame) -> pd.DataFrame:
@@ -72,21 +78,23 @@ def match_rates(cohort: pd.DataFrame, linked_children: dict[str, set[str]]) -> d
     dict: ``overall`` (leavers, and the share linked in any source and in each),
     and ``by`` (breakdown -> group -> the same).
     """
-    any_source = set().union(*linked_children.values()) if linked_children else set()
+    groups = child_groups(cohort)
+    flags = pd.DataFrame(index=groups.index)
+    for source, linked in sorted(linked_children.items()):
+        flags[source] = groups.index.isin(pd.Index(list(linked), dtype=object))
+    flags.insert(0, "any_source", flags.any(axis=1) if len(flags.columns) else False)
 
-    def rates(children: pd.Index) -> dict[str, object]:
-        row: dict[str, object] = {"leavers": len(children)}
-        row["any_source"] = _ratio(int(children.isin(list(any_source)).sum()), len(children))
-        for source, linked in sorted(linked_children.items()):
-            row[source] = _ratio(int(children.isin(list(linked)).sum()), len(children))
+    def rates(members: pd.DataFrame) -> dict[str, object]:
+        row: dict[str, object] = {"leavers": len(members)}
+        for column in members.columns:
+            row[column] = _ratio(int(members[column].sum()), len(members))
         return row
 
-    groups = child_groups(cohort)
-    result: dict[str, object] = {"overall": rates(groups.index)}
+    result: dict[str, object] = {"overall": rates(flags)}
     by: dict[str, dict[str, object]] = {}
     for breakdown in BREAKDOWNS:
         by[breakdown] = {
-            str(group): rates(members.index) for group, members in groups.groupby(breakdown, sort=True, observed=True)
+            str(group): rates(members) for group, members in flags.groupby(groups[breakdown], sort=True, observed=True)
         }
     result["by"] = by
     return result
@@ -97,14 +105,21 @@ def truth_metrics_by_group(links: pd.DataFrame, truth: pd.DataFrame, groups: pd.
 
     A link is counted in the group of the child it names, a true link in the
     group of its true child; children outside the leaver cohort form the group
-    ``not_a_leaver``.
+    ``not_a_leaver``. A correct link names the true child, so it falls in the
+    group of its true link.
     """
+    correct = _correct(links, truth)
     by: dict[str, object] = {}
     for breakdown in BREAKDOWNS:
         link_group = links["child"].map(groups[breakdown]).fillna("not_a_leaver").astype(str)
         truth_group = truth["child"].map(groups[breakdown]).fillna("not_a_leaver").astype(str)
+        link_counts = link_group.value_counts()
+        truth_counts = truth_group.value_counts()
+        correct_counts = link_group[correct].value_counts()
         by[breakdown] = {
-            group: truth_metrics(links[link_group == group], truth[truth_group == group])
+            group: _metrics(
+                int(correct_counts.get(group, 0)), int(link_counts.get(group, 0)), int(truth_counts.get(group, 0))
+            )
             for group in sorted(set(link_group) | set(truth_group))
         }
     return by
