@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import pandas as pd
-
+from indicators._oc2 import OC2FlagIndicator
 from outcomes.contract.tables import HealthChecks
-from outcomes.indicator import LEAVER_NEEDS, Declaration, IndicatorData, ProportionIndicator, uses
-
-# OC2 covers the year to 31 March: the year ending 6 to 18 months after discharge is the first of which at
-# least half came after exit (a year ending sooner would describe mostly the stay itself).
-MONTHS_CENTRE = 12
+from outcomes.indicator import LEAVER_NEEDS, Declaration, uses
 
 
-class HealthAssessment(ProportionIndicator):
+class HealthAssessment(OC2FlagIndicator):
+    flag = HealthChecks.health_assessment
     declaration = Declaration(
         code="health_assessment",
         title="Health assessment in the year after leaving",
@@ -43,14 +39,3 @@ class HealthAssessment(ProportionIndicator):
         ),
         version="1.1",
     )
-
-    def denominator(self, data: IndicatorData) -> pd.DataFrame:
-        followed = data.annual_record_at("health_checks", MONTHS_CENTRE)
-        return followed[followed[HealthChecks.health_assessment].notna()]
-
-    def numerator(self, data: IndicatorData, units: pd.DataFrame) -> pd.Series:
-        return units[HealthChecks.health_assessment].astype(bool)
-
-    def run_notes(self, data: IndicatorData, units: pd.DataFrame) -> list[str]:
-        followed = len(data.annual_record_at("health_checks", MONTHS_CENTRE))
-        return [f"{len(units)} of {followed} leavers followed for 18 months had OC2 HEALTH_ASSESSMENT recorded"]
