@@ -315,7 +315,11 @@ def test_missing_identifiers(tmp_path):
         assert row.child == pseudonymiser.child_pseudonyms(pd.Series([true_child], dtype="string")).iloc[0]
 
 
-def test_linking_twice_gives_byte_identical_outputs(fixture_dir, linked_out, tmp_path):
+def test_linking_twice_gives_byte_identical_outputs_even_in_chunks(fixture_dir, linked_out, tmp_path, monkeypatch):
+    # The second run scores the records in chunks of 300 (as a national source is scored): nothing may change.
+    import outcomes.linkage.probabilistic as probabilistic
+
+    monkeypatch.setattr(probabilistic, "PREDICT_CHUNK_RECORDS", 300)
     again = tmp_path / "again"
     result = CliRunner().invoke(
         cli, ["link", str(fixture_dir), "--out", str(again), "--sources", str(fixture_dir / "unlinked")]
@@ -326,6 +330,23 @@ def test_linking_twice_gives_byte_identical_outputs(fixture_dir, linked_out, tmp
     assert first == second
     for relative in first:
         assert (linked_out / relative).read_bytes() == (again / relative).read_bytes(), relative
+
+
+@pytest.mark.slow
+def test_cli_links_the_synthetic_folder(tmp_path):
+    # The documented round trip: `outcomes synth --out D`, then `outcomes link D --out O --sources D/unlinked`.
+    data, out = tmp_path / "synthetic", tmp_path / "out"
+    made = CliRunner().invoke(cli, ["synth", "--out", str(data), "--scale", "0.2", "--seed", "3"])
+    assert made.exit_code == 0, made.output
+    linked = CliRunner().invoke(cli, ["link", str(data), "--out", str(out), "--sources", str(data / "unlinked")])
+    assert linked.exit_code == 0, linked.output
+    quality = json.loads((out / "linkage_quality.json").read_text())
+    records = sum(len(pd.read_parquet(data / "unlinked" / f"{table}.parquet")) for table in FOLLOW_UP_TABLES)
+    assert quality["records"] == records > 0
+    assert quality["f1"] >= 0.98 and quality["precision"] >= 0.98 and quality["recall"] >= 0.98
+    assert "F1" in linked.output and f"{quality['linked']:,}" in linked.output
+    cohort = pd.read_parquet(out / "cohort.parquet")
+    assert len(cohort) > 0 and cohort["child_id"].str.fullmatch(r"[0-9a-f]{32}").all()
 
 
 def test_cli_refuses_real_data_without_a_key(tmp_path, monkeypatch):

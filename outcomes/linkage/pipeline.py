@@ -321,6 +321,7 @@ def link_folder(
                 f"{data_dir} has no identifiers table to link them to. Add identifiers.csv or identifiers.parquet."
             )
         records = pd.concat(to_link, ignore_index=True)
+        to_link.clear()  # the per-source frames are copied into records: keep one copy only
         slots = records.set_index(UNIQUE_ID)["_slot"]
         records = records.drop(columns="_slot")
         child_features = pseudonymiser.comparison_features(

@@ -35,10 +35,18 @@ def _metrics(true_positives: int, links: int, truths: int) -> dict[str, float | 
 
 
 def _correct(links: pd.DataFrame, truth: pd.DataFrame) -> pd.Series:
-    """For each link, whether the truth holds it (same source, record and child)."""
-    keys = ["source", "record_id", "child"]
-    true_keys = pd.MultiIndex.from_frame(truth[keys].astype(str))
-    return pd.Series(pd.MultiIndex.from_frame(links[keys].astype(str)).isin(true_keys), index=links.index)
+    """For each link, whether the truth holds it (same source, record and child).
+
+    A record has one true child at most, so the truth is a lookup from record to child.
+    """
+    true_child = pd.Series(
+        truth["child"].astype(str).to_numpy(),
+        index=truth["source"].astype(str) + "\x1f" + truth["record_id"].astype(str),
+    )
+    true_child = true_child[~true_child.index.duplicated(keep="first")]
+    linked_key = links["source"].astype(str) + "\x1f" + links["record_id"].astype(str)
+    expected = linked_key.map(true_child)
+    return pd.Series((expected.to_numpy() == links["child"].astype(str).to_numpy()), index=links.index)
 
 
 def truth_metrics(links: pd.DataFrame, truth: pd.DataFrame) -> dict[str, float | int | None]:
