@@ -135,7 +135,8 @@ def main() -> None:
     out = args.out or args.cache / f"out-{data.name}-{args.engine}"
     shutil.rmtree(out, ignore_errors=True)
     result = _link(data, out, args.engine, args.threads)
-    result = {"data": str(data), "scale": args.scale, "copies": args.copies, "engine": args.engine, **result}
+    scale = None if args.data is not None else args.scale * args.copies
+    result = {"data": str(data), "scale": scale, "engine": args.engine, **result}
     sys.stdout.write(json.dumps(result) + "\n")
 
 

@@ -3,7 +3,8 @@
 The steps, in order:
 
 1. choose the key (:func:`~outcomes.linkage.pseudonymise.resolve_key`);
-2. load the data folder and, if given, the follow-up sources of another folder;
+2. load the data folder and, if given, the follow-up sources of another folder
+   (which then replace the folder's own follow-up tables: those are not read);
 3. for each follow-up source, link the records with a child id on that id
    and the others probabilistically against the identifiers table;
 4. replace every child id by its pseudonym, drop the identifier columns and
@@ -234,7 +235,8 @@ def link_folder(
     ----------
     data_dir : the data folder (contract tables, with ``identifiers`` when records must be linked
         probabilistically).
-    sources_dir : a folder whose follow-up tables are linked instead of the data folder's own.
+    sources_dir : a folder whose follow-up tables are linked instead of the data folder's own (which are
+        then neither read nor validated, nor written to the linked output).
     engine : ``duckdb`` or ``spark``.
     threshold : match probability threshold; chosen from the model when ``None``.
     data_end : end of follow-up for the cohort; by default the latest date in the data.
