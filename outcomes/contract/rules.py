@@ -83,7 +83,9 @@ def _stays_overlap(tables: Tables) -> pd.Series:
         return pd.Series(False, index=stays.index)
     ordered = stays.sort_values([Stays.child_id, Stays.admission_date, Stays.stay_id], kind="stable")
     ends = ordered[Stays.discharge_date].fillna(pd.Timestamp.max)
-    latest_earlier_end = ends.groupby(ordered[Stays.child_id]).transform(lambda end: end.cummax().shift())
+    child = ordered[Stays.child_id]
+    # Vectorised (no per-child Python function): at national scale this rule dominated loading.
+    latest_earlier_end = ends.groupby(child).cummax().groupby(child).shift()
     overlaps = latest_earlier_end.notna() & (ordered[Stays.admission_date] < latest_earlier_end)
     return overlaps.reindex(stays.index).fillna(False).astype(bool)
 
