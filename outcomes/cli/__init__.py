@@ -22,6 +22,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "synth": ("outcomes.cli.synth", "synth", "Write a synthetic national cohort calibrated to published figures."),
     "indicators": ("outcomes.cli.indicators", "indicators", "List, describe, run and scaffold indicators."),
     "link": ("outcomes.cli.link", "link", "Link follow-up sources to secure-home leavers."),
+    "analyse": (
+        "outcomes.cli.analyse",
+        "analyse",
+        "Run an analysis: survival, placement success, effect of a placement.",
+    ),
     "run": ("outcomes.cli.run", "run", "Run the whole pipeline on a data folder (default: synthetic data)."),
 }
 
