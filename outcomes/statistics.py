@@ -448,15 +448,13 @@ def cluster_bootstrap_interval(
     a child against the generator's truth, where the analytic variance would assume independent rows.
     """
     labels, codes = np.unique(np.asarray(clusters), return_inverse=True)
-    order = np.argsort(codes, kind="stable")
-    starts = np.searchsorted(codes[order], np.arange(len(labels)))
-    ends = np.append(starts[1:], len(codes))
+    rows = np.arange(len(codes))
     rng = np.random.default_rng(seed)
     values = np.empty(reps)
     for rep in range(reps):
-        drawn = rng.integers(0, len(labels), len(labels))
-        rows = np.concatenate([order[starts[c] : ends[c]] for c in drawn])
-        values[rep] = statistic(rows)
+        # Each row appears as often as its cluster was drawn.
+        times_drawn = np.bincount(rng.integers(0, len(labels), len(labels)), minlength=len(labels))
+        values[rep] = statistic(np.repeat(rows, times_drawn[codes]))
     alpha = 1 - confidence
     lower, upper = np.quantile(values, [alpha / 2, 1 - alpha / 2])
     return float(lower), float(upper)

@@ -123,11 +123,7 @@ def rereferral_truth(params: dict, stays: pd.DataFrame, children: pd.DataFrame) 
     birth = children["birth_month"].to_numpy()[left["child_index"].to_numpy()]
     discharge = left["discharge_day"].to_numpy()
     age_at_exit = np.floor((discharge - birth) / 365.25)
-    los = (
-        left["rereferral_los_days"].to_numpy()
-        if "rereferral_los_days" in left
-        else discharge - left["admission_day"].to_numpy()
-    )
+    los = left["rereferral_los_days"].to_numpy()
     sim = Simulator.__new__(Simulator)
     sim.params = params
     plan = left["transition_plan"].to_numpy() == 1
@@ -159,8 +155,12 @@ def rereferral_truth(params: dict, stays: pd.DataFrame, children: pd.DataFrame) 
             "units": int(first.sum()),
             "no_age_limit": by_window(incidence, first),
             "age_limited": by_window(age_limited, first),
-            "age_limited_by_year": {
-                y: {"units": int((first & (year == y)).sum()), **by_window(age_limited, first & (year == y))}
+            "by_year": {
+                y: {
+                    "units": int((first & (year == y)).sum()),
+                    "no_age_limit": by_window(incidence, first & (year == y)),
+                    "age_limited": by_window(age_limited, first & (year == y)),
+                }
                 for y in sorted(set(year[first]))
             },
         },
