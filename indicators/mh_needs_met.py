@@ -19,10 +19,14 @@ class MentalHealthNeedsMet(ProportionIndicator):
             "the share in which the need was met (treatment began) before discharge."
         ),
         numerator=(
-            "Stays with an identified need recorded as met (need_met true) with treatment beginning on or before "
-            "the discharge date (need_met_date); a need met with no date recorded is not counted as met."
+            "Stays in the denominator with an assessment recording the need as met (need_met true) and treatment "
+            "beginning on or before the discharge date (need_met_date)."
         ),
-        denominator="Stays ended in the period with at least one assessment identifying a mental-health need.",
+        denominator=(
+            "Stays ended in the period with at least one assessment identifying a mental-health need, except stays "
+            "whose need is recorded as met only without a date (no dated treatment by discharge, at least one met "
+            "record with no need_met_date): whether those were met before discharge is unknown."
+        ),
         unit="%",
         polarity="higher_is_better",
         needs=(
@@ -40,8 +44,9 @@ class MentalHealthNeedsMet(ProportionIndicator):
             "Stays without any assessment are not in the denominator; the share assessed is itself worth watching.",
             "'Met' means treatment began; it says nothing about whether the need was resolved.",
             "Treatment that began after discharge (in the community) does not count: the home did not meet the need "
-            "while the child was there. A need recorded as met without a date cannot be shown to have been met "
-            "before discharge and is not counted; the notes give how many.",
+            "while the child was there.",
+            "A stay whose need is recorded as met without a date is left out (its outcome is unknown), not counted "
+            "as met or unmet; the notes give how many. Counting them as met, or as unmet, bounds the figure.",
         ),
         version="2.0",
     )
@@ -50,26 +55,36 @@ class MentalHealthNeedsMet(ProportionIndicator):
         assessments = data.table("mental_health")
         identified = assessments[assessments[MentalHealth.need_identified].fillna(False).astype(bool)]
         leavers = data.leavers
-        return leavers[leavers["stay_id"].isin(identified[MentalHealth.stay_id])]
+        with_need = leavers[leavers["stay_id"].isin(identified[MentalHealth.stay_id])]
+        timing = self.met_timing(data)
+        unknown = timing.loc[timing["undated"] & ~timing["before_discharge"], MentalHealth.stay_id]
+        return with_need[~with_need["stay_id"].isin(unknown)]
 
-    def met_assessments(self, data: IndicatorData) -> pd.DataFrame:
-        """Assessments recording a met need, with the discharge date of their stay."""
+    def met_timing(self, data: IndicatorData) -> pd.DataFrame:
+        """Per stay with a met need: whether treatment is dated by discharge, after it, or undated."""
         assessments = data.table("mental_health")
         met = assessments[assessments[MentalHealth.need_met].fillna(False).astype(bool)]
-        discharge = data.leavers.set_index("stay_id")["index_date"]
-        return met.assign(_discharge=met[MentalHealth.stay_id].map(discharge))
+        discharge = met[MentalHealth.stay_id].map(data.leavers.set_index("stay_id")["index_date"])
+        flags = pd.DataFrame(
+            {
+                MentalHealth.stay_id: met[MentalHealth.stay_id],
+                "before_discharge": (met[MentalHealth.need_met_date] <= discharge).fillna(False).astype(bool),
+                "after_discharge": (met[MentalHealth.need_met_date] > discharge).fillna(False).astype(bool),
+                "undated": met[MentalHealth.need_met_date].isna(),
+            }
+        )
+        return flags.groupby(MentalHealth.stay_id, as_index=False).any()
 
     def numerator(self, data: IndicatorData, units: pd.DataFrame) -> pd.Series:
-        met = self.met_assessments(data)
-        before_discharge = met[MentalHealth.need_met_date] <= met["_discharge"]
-        return units["stay_id"].isin(met.loc[before_discharge.fillna(False).astype(bool), MentalHealth.stay_id])
+        timing = self.met_timing(data)
+        return units["stay_id"].isin(timing.loc[timing["before_discharge"], MentalHealth.stay_id])
 
     def run_notes(self, data: IndicatorData, units: pd.DataFrame) -> list[str]:
-        met = self.met_assessments(data)
-        met = met[met[MentalHealth.stay_id].isin(units["stay_id"])]
-        after = int((met[MentalHealth.need_met_date] > met["_discharge"]).fillna(False).sum())
-        undated = int(met[MentalHealth.need_met_date].isna().sum())
+        timing = self.met_timing(data)
+        timing = timing[timing[MentalHealth.stay_id].isin(data.leavers["stay_id"]) & ~timing["before_discharge"]]
+        after = int((timing["after_discharge"] & ~timing["undated"]).sum())
+        undated = int(timing["undated"].sum())
         return [
-            f"{after} stays whose need was met only after discharge and {undated} recorded as met without a date "
-            "are counted as not met"
+            f"{after} stays whose need was met only after discharge are counted as not met; {undated} stays whose "
+            "need is recorded as met without a date are left out of the denominator"
         ]
