@@ -1,5 +1,8 @@
 """The re-referral indicator recovers a known cumulative incidence under censoring; the naive share does not.
 
+Nobody turns 18 within the window here, so Aalen-Johansen (the indicator) and Kaplan-Meier agree; the
+competing event is tested in indicators/test_rereferral.py and against the generator end to end.
+
 Simulation: 3,000 leavers discharged uniformly over 2019-04-01 to 2024-03-31 (staggered entry),
 data end 2024-03-31 (administrative censoring), re-referral after an exponential time with
 hazard 0.03 a month, so the true 12-month incidence is 1 - exp(-0.36) = 0.3023. Children are
@@ -15,9 +18,9 @@ import pandas as pd
 import pytest
 
 from indicators.rereferral import ReReferral
-from outcomes.cohort import FollowUp, time_to_event
+from outcomes.cohort import FollowUp
 from outcomes.indicator import IndicatorData, make_table
-from outcomes.statistics import km_cumulative_incidence
+from outcomes.statistics import aj_cumulative_incidence, km_cumulative_incidence
 
 HAZARD_PER_MONTH = 0.03
 DATA_END = pd.Timestamp("2024-03-31")
@@ -81,11 +84,13 @@ def simulate(seed: int) -> IndicatorData:
 
 
 def pooled(data: IndicatorData) -> tuple[float, float, float, float]:
-    """KM estimate, its limits and the naive share over all leavers, 12 months, as the indicator computes them."""
-    events = data.table("referrals")[["child_id", "referral_date"]].rename(columns={"referral_date": "event_date"})
-    leavers = data.leavers
-    times = time_to_event(leavers, events, date_column="event_date", censor_at_18=True)
-    result = km_cumulative_incidence(times["duration_days"], times["event"], 365.25)
+    """Aalen-Johansen estimate, its limits and the naive share over the indicator's units (one child each), 12
+    months; with no competing event it equals Kaplan-Meier, checked here too."""
+    units = ReReferral().units(data.for_window(12))
+    assert units["child_id"].is_unique
+    result = aj_cumulative_incidence(units["duration_days"], units["event_type"], 365.25)
+    km = km_cumulative_incidence(units["duration_days"], (units["event_type"] == 1).astype(int), 365.25)
+    assert result.competing == 0 and result.estimate == pytest.approx(km.estimate, abs=1e-12)
     return result.estimate, result.lower, result.upper, result.naive
 
 
@@ -115,7 +120,7 @@ def test_kaplan_meier_recovers_the_truth_where_the_naive_share_is_biased() -> No
         assert frame.loc["2023-24", "status"] == "not_estimable"
     assert covered >= 4
     # One estimate has SE about 0.0094 (n = 3,000, p = 0.3), the mean of five about 0.0042: 0.015 is 3.5 SE.
-    assert abs(np.mean(estimates) - truth) < 0.015, "Kaplan-Meier should be unbiased"
+    assert abs(np.mean(estimates) - truth) < 0.015, "the estimate should be unbiased"
     assert np.mean(naives) < truth - 0.02, "the naive share should be biased downwards by censoring"
     assert cells_covered >= 0.8 * cells
 
