@@ -26,7 +26,7 @@ DAYS_PER_MONTH = 365.25 / 12
 PATHWAYS = ("welfare", "remand", "justice")
 PATHWAY_CODE = {name: i for i, name in enumerate(PATHWAYS)}
 REREFERRAL_LAST_DAYS_BEFORE_18 = 60
-"""No re-referral is drawn on or after this many days before the 18th birthday."""
+"""A re-referral that would fall less than this many days before the 18th birthday is not made."""
 LOCAL_AUTHORITY_CODES = np.array(
     [
         *range(201, 214), *range(301, 321), *range(330, 337), *range(340, 345), *range(350, 360),

@@ -136,3 +136,52 @@ def test_recent_leavers_are_censored_but_the_estimate_is_not_biased() -> None:
     assert latest["status"] == "ok"
     assert latest["ci_lower"] <= truth <= latest["ci_upper"]
     assert latest["value"] > naive
+
+
+def test_generator_truth_with_and_without_the_age_limit_by_hand() -> None:
+    """``synthetic.truth.rereferral_truth`` on two hand-made leavers (default parameters; baseline hazard 0.045 a
+    month for the first 3 months, 0.030 to 6, 0.020 to 12, 0.012 to 24).
+
+    Leaver A: welfare, 100 nights, aged 15 at exit, no plan (the reference: eta = 0), 18 years old far beyond 24
+    months. Without the age limit, 1 - exp(-H0(6)) with H0(6) = 3(0.045) + 3(0.030) = 0.225. With it, the
+    indicator counts a referral within floor(182.625) = 182 days, i.e. 182/30.4375 = 5.9795 months:
+    H0 = 0.135 + 2.9795(0.030) = 0.224384.
+    Leaver B: welfare, 100 nights, aged 17 at exit (eta = 2 log 0.85), turns 18 100 days after discharge. The
+    generator makes no referral within 60 days of the 18th birthday, so the last day is 100 - 61 = 39 days after
+    discharge (1.2813 months): H0 = 0.045 * 39 / 30.4375 at every window; without the limit, H0(6) again.
+    """
+    from synthetic.parameters import defaults
+    from synthetic.simulation import add_years, to_days
+    from synthetic.truth import rereferral_truth
+
+    discharge = to_days("2020-06-01")
+    b_birth = to_days("2002-09-01")  # B turns 18 on 2020-09-01 and leaves 100 days before
+    b_discharge = add_years(np.array([b_birth]), 18)[0] - 100
+    a_birth = to_days("2005-05-01")
+    children = pd.DataFrame({"birth_month": [a_birth, b_birth]})
+    stays = pd.DataFrame(
+        {
+            "stay_index": [0, 1],
+            "child_index": [0, 1],
+            "admission_day": [discharge - 100, b_discharge - 100],
+            "discharge_day": [discharge, b_discharge],
+            "pathway": [0, 0],
+            "transition_plan": [0, 0],
+            "rereferral_los_days": [100.0, 100.0],
+        }
+    )
+    assert np.floor((b_discharge - b_birth) / 365.25) == 17 and np.floor((discharge - a_birth) / 365.25) == 15
+    truth = rereferral_truth(defaults(), stays, children)
+    month = 365.25 / 12
+    a_no_limit = 1 - np.exp(-0.225)
+    a_limited = 1 - np.exp(-(0.135 + (182 / month - 3) * 0.030))
+    b_eta = np.exp(2 * np.log(0.85))
+    b_no_limit = 1 - np.exp(-0.225 * b_eta)
+    b_limited = 1 - np.exp(-0.045 * 39 / month * b_eta)
+    assert truth["mean_over_leavers"]["6m"] == pytest.approx((a_no_limit + b_no_limit) / 2, abs=1e-12)
+    assert truth["mean_over_leavers_age_limited"]["6m"] == pytest.approx((a_limited + b_limited) / 2, abs=1e-12)
+    first_exits = truth["first_exit_in_financial_year"]
+    assert first_exits["units"] == 2
+    assert first_exits["age_limited"]["24m"] == pytest.approx(
+        (1 - np.exp(-(0.135 + 0.09 + 0.12 + (730 / month - 12) * 0.012)) + b_limited) / 2, abs=1e-12
+    )
