@@ -28,11 +28,15 @@ class EducationAttainment(MeanIndicator):
         term="long",
         table6_outcome="Educational attainment",
         definition=(
-            "Mean key stage 4 Attainment 8 score of leavers whose year 11 was the academic year of discharge or a "
-            "later one that has ended, among those with a score."
+            "Mean key stage 4 Attainment 8 score of children who left a secure children's home and whose year 11 "
+            "was the academic year of that discharge or a later one that has ended, among those with a score; each "
+            "child's score counts once, in the period of the first such discharge."
         ),
         numerator="Not applicable (a mean).",
-        denominator="Leavers of key stage 4 age in or after the year they left, with an Attainment 8 score.",
+        denominator=(
+            "Children (each once) with a discharge in or before their year 11, followed to the end of year 11, "
+            "with an Attainment 8 score for that year."
+        ),
         unit="Attainment 8 points",
         polarity="higher_is_better",
         needs=(*LEAVER_NEEDS, uses(Education, Education.child_id, Education.academic_year, Education.attainment8)),
@@ -40,7 +44,13 @@ class EducationAttainment(MeanIndicator):
         caveats=(
             "Children younger than year 11 at the data end are not yet of age and are left out.",
             "Children who sat no qualifications may have no score recorded and are left out; see the notes.",
+            "A child with several qualifying stays counts once, under the stay that ended first (its period, home, "
+            "pathway and age band).",
+            "A score from the academic year of discharge counts, so exams sat while the child was still in the home "
+            "(a discharge after May of year 11) are included: the figure describes the children, not only their "
+            "schooling after leaving.",
         ),
+        version="1.1",
     )
 
     def values(self, data: IndicatorData) -> pd.DataFrame:
@@ -51,8 +61,11 @@ class EducationAttainment(MeanIndicator):
         of_age = (year >= academic_year(leavers["index_date"])) & (year_end <= leavers["follow_up_end"])
         of_age = of_age.fillna(False).astype(bool)
         units = education_in_year(data, leavers[of_age], year[of_age])
+        # One Attainment 8 score per child: keep the first qualifying stay (a score is one observation, not one per stay).
+        units = units.sort_values(["index_date", "stay_id"], kind="stable").drop_duplicates("child_id")
+        units = units.sort_values("stay_id", kind="stable")
         return units.assign(value=units[Education.attainment8])
 
     def run_notes(self, data: IndicatorData, units: pd.DataFrame) -> list[str]:
         of_age = self.values(data)
-        return [f"{len(units)} of {len(of_age)} leavers of key stage 4 age had an Attainment 8 score"]
+        return [f"{len(units)} of {len(of_age)} children of key stage 4 age had an Attainment 8 score"]

@@ -19,13 +19,25 @@ PERSISTENT_ABSENCE_BELOW = 90.0
 """DfE's persistent absence: missing 10% or more of possible sessions."""
 
 
+ONE_CHILD_YEAR = (
+    "Each child-year counts once: a child whose two stays have the same first full academic year after discharge "
+    "(two stays ending in one academic year) is counted once, under the stay that ended first."
+)
+
+
 def first_full_academic_year(data: IndicatorData) -> pd.DataFrame:
-    """Leavers whose first full academic year after discharge has ended by the data end, with its record."""
+    """Leavers whose first full academic year after discharge has ended by the data end, with its record.
+
+    One row per child and academic year: of several stays whose first full year is the same, the one that
+    ended first (then the smaller ``stay_id``) is kept, so one education record is never counted twice.
+    """
     leavers = data.leavers
     year = academic_year(leavers["index_date"]) + 1
     year_end = pd.to_datetime((year + 1).astype(str) + "-08-31")
     followed = leavers[(year_end <= leavers["follow_up_end"]).to_numpy()]
-    return education_in_year(data, followed, year[followed.index])
+    units = education_in_year(data, followed, year[followed.index])
+    units = units.sort_values(["index_date", "stay_id"], kind="stable")
+    return units.drop_duplicates(["child_id", "academic_year"]).sort_values("stay_id", kind="stable")
 
 
 class EducationAttendance(ProportionIndicator):
@@ -38,8 +50,11 @@ class EducationAttendance(ProportionIndicator):
             "Of leavers with school attendance recorded for the first full academic year after discharge, "
             "the share attending at least 90% of possible sessions (not persistently absent)."
         ),
-        numerator="Leavers with attendance of 90% or more.",
-        denominator="Leavers with attendance recorded for the first full academic year after discharge.",
+        numerator="Children with attendance of 90% or more in that year.",
+        denominator=(
+            "Children (each child and academic year once) with attendance recorded for the first full academic "
+            "year after a discharge in the period."
+        ),
         unit="%",
         polarity="higher_is_better",
         needs=(
@@ -47,7 +62,8 @@ class EducationAttendance(ProportionIndicator):
             uses(Education, Education.child_id, Education.academic_year, Education.attendance_pct),
         ),
         source="Table 6 of the 2022 report; school census attendance (DfE persistent absence threshold).",
-        caveats=("Attendance is recorded for pupils of compulsory school age only.",),
+        caveats=("Attendance is recorded for pupils of compulsory school age only.", ONE_CHILD_YEAR),
+        version="1.1",
     )
 
     def denominator(self, data: IndicatorData) -> pd.DataFrame:

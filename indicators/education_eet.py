@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from indicators.education_attendance import first_full_academic_year
+from indicators.education_attendance import ONE_CHILD_YEAR, first_full_academic_year
 from outcomes.contract.tables import Education
 from outcomes.indicator import LEAVER_NEEDS, Declaration, IndicatorData, ProportionIndicator, uses
 
@@ -19,13 +19,20 @@ class EducationEet(ProportionIndicator):
             "Of leavers with participation recorded for the first full academic year after discharge, the share "
             "in education, employment or training during it."
         ),
-        numerator="Leavers recorded as in education, employment or training.",
-        denominator="Leavers with participation recorded for the first full academic year after discharge.",
+        numerator="Children recorded as in education, employment or training in that year.",
+        denominator=(
+            "Children (each child and academic year once) with participation recorded for the first full academic "
+            "year after a discharge in the period."
+        ),
         unit="%",
         polarity="higher_is_better",
         needs=(*LEAVER_NEEDS, uses(Education, Education.child_id, Education.academic_year, Education.in_eet)),
         source="Table 6 of the 2022 report; education table (school census, ILR and destinations).",
-        caveats=("Covers all leavers, not only care leavers (compare resettlement_eet, which uses OC3).",),
+        caveats=(
+            "Covers all leavers, not only care leavers (compare resettlement_eet, which uses OC3).",
+            ONE_CHILD_YEAR,
+        ),
+        version="1.1",
     )
 
     def denominator(self, data: IndicatorData) -> pd.DataFrame:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from indicators._oc2 import OC2FlagIndicator
+from indicators._oc2 import ONE_RECORD, OC2FlagIndicator
 from outcomes.contract.tables import HealthChecks
 from outcomes.indicator import LEAVER_NEEDS, Declaration, uses
 
@@ -19,9 +19,9 @@ class HealthAssessment(OC2FlagIndicator):
             "months after it, so that at least half of it came after exit), "
             "the share recorded as having an annual health assessment."
         ),
-        numerator="Leavers whose OC2 HEALTH_ASSESSMENT flag is true.",
+        numerator="OC2 records (child-years) counted in the denominator whose HEALTH_ASSESSMENT flag is true.",
         denominator=(
-            "Leavers followed for 18 months with an OC2 record for the year to 31 March ending 6 to 18 months after "
+            "OC2 records (each child-year once, under the first stay that ended) of leavers followed for 18 months with an OC2 record for the year to 31 March ending 6 to 18 months after "
             "discharge that records HEALTH_ASSESSMENT (children looked after for 12 months at that 31 March)."
         ),
         unit="%",
@@ -36,6 +36,7 @@ class HealthAssessment(OC2FlagIndicator):
             "leavers outside care are not in the figure.",
             "Up to half of the OC2 year may precede discharge; a check done in the secure home late in that year "
             "counts.",
+            ONE_RECORD,
         ),
-        version="1.1",
+        version="1.2",
     )

@@ -8,8 +8,16 @@ from outcomes.contract import codes
 from outcomes.contract.tables import Incidents
 from outcomes.indicator import LEAVER_NEEDS, Declaration, IndicatorData, RateIndicator, uses
 
+CI_METHOD = (
+    "quasi-Poisson: the exact (below 10) or Byar limits of O/phi, times phi, with phi the Pearson dispersion of "
+    "children's incident counts about the cell's rate (at least 1)"
+)
+
 
 class SelfHarmRate(RateIndicator):
+    cluster_column = "child_id"
+    cell_columns = (*RateIndicator.cell_columns, "child_id")
+    ci_method = CI_METHOD
     declaration = Declaration(
         code="self_harm_rate",
         title="Self-harm incidents per 1,000 nights",
@@ -17,7 +25,7 @@ class SelfHarmRate(RateIndicator):
         table6_outcome="Self-harm rates",
         definition="Recorded self-harm incidents during stays that ended in the period, per 1,000 nights in the home.",
         numerator="Self-harm incidents recorded during the stays.",
-        denominator="Nights spent in the home in those stays.",
+        denominator="Nights spent in the home in those stays (discharge date minus admission date).",
         unit="per 1,000 nights",
         polarity="lower_is_better",
         needs=(*LEAVER_NEEDS, uses(Incidents, Incidents.stay_id, Incidents.incident_type)),
@@ -25,8 +33,13 @@ class SelfHarmRate(RateIndicator):
         caveats=(
             "A few children account for most incidents, so the rate moves with who is placed; "
             "read it with self_harm_any (the share of children with any incident).",
+            "Because incidents cluster in children, the interval allows for overdispersion: each child's incidents "
+            "and nights in the cell are summed, and the Poisson interval is widened by the Pearson dispersion phi "
+            "of those counts (Pearson X^2 / (children - 1), never below 1); the cell's note gives phi. "
+            "self_harm_rate_poisson gives the plain exact/Byar interval, as Fingertips would, for comparison.",
             "Recording thresholds differ between homes.",
         ),
+        version="2.0",
     )
 
     def denominator(self, data: IndicatorData) -> pd.DataFrame:

@@ -17,3 +17,15 @@ def test_mean_attainment8_of_leavers_of_age_by_hand() -> None:
     row = total(EducationAttainment(), two_stays(education=education))
     assert (row["denominator"], row["value"]) == (2, 35.5)
     assert (row["ci_lower"], row["ci_upper"]) == pytest.approx((35.5 - 69.884, 35.5 + 69.884), abs=1e-3)
+
+
+def test_a_childs_score_counts_once_however_many_stays() -> None:
+    """Both stays are child a's (s1 left 2022-06-01, s2 2022-07-01 to 2022-12-01; born May 2007, year 11 in 2022/23, the year
+    of both discharges or later). a's one score of 30 counts once: mean 30 over 1 child. Counting it per stay,
+    as before, gave 2 units."""
+    education = [{"record_id": "e1", "child_id": "a", "academic_year": 2022, "attainment8": 30.0}]
+    row = total(
+        EducationAttainment(),
+        two_stays(education=education, stays={"s2": {"child_id": "a", "admission_date": "2022-07-01"}}),
+    )
+    assert (row["time_period"], row["denominator"], row["value"]) == ("2022-23", 1, 30.0)

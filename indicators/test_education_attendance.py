@@ -24,3 +24,15 @@ def test_a_year_not_yet_ended_is_not_counted() -> None:
     ]
     row = total(EducationAttendance(), two_stays(education=education))
     assert (row["numerator"], row["denominator"]) == (1, 1)
+
+
+def test_two_stays_with_the_same_first_full_year_count_once() -> None:
+    """Child a left twice in academic year 2021/22 (s1 2022-04-01 to 2022-05-01; s2 2022-05-10 to 2022-08-01), so
+    both stays' first full year is 2022/23: the one record (92.5%) counts once, 1 of 1. Before, 2 of 2."""
+    education = [{"record_id": "e1", "child_id": "a", "academic_year": 2022, "attendance_pct": 92.5}]
+    stays = {
+        "s1": {"admission_date": "2022-04-01", "discharge_date": "2022-05-01"},
+        "s2": {"child_id": "a", "admission_date": "2022-05-10", "discharge_date": "2022-08-01"},
+    }
+    row = total(EducationAttendance(), two_stays(education=education, stays=stays))
+    assert (row["numerator"], row["denominator"]) == (1, 1)

@@ -12,3 +12,14 @@ def test_in_eet_in_first_full_year_by_hand() -> None:
     ]
     row = total(EducationEet(), two_stays(education=education, data_end="2024-09-30"))
     assert (row["numerator"], row["denominator"], row["value"]) == (1, 2, 50.0)
+
+
+def test_two_stays_with_the_same_first_full_year_count_once() -> None:
+    """Child a left twice in 2021/22 (s1 2022-05-01, s2 2022-08-01): one 2022/23 record, counted once (before: 2)."""
+    education = [{"record_id": "e1", "child_id": "a", "academic_year": 2022, "in_eet": False}]
+    stays = {
+        "s1": {"admission_date": "2022-04-01", "discharge_date": "2022-05-01"},
+        "s2": {"child_id": "a", "admission_date": "2022-05-10", "discharge_date": "2022-08-01"},
+    }
+    row = total(EducationEet(), two_stays(education=education, stays=stays))
+    assert (row["numerator"], row["denominator"]) == (0, 1)

@@ -23,3 +23,20 @@ def test_share_of_referrals_placed_by_hand() -> None:
         "remand": {"numerator": 1, "denominator": 1},
         "welfare": {"numerator": 1, "denominator": 2},
     }
+
+
+def test_routes_are_published_apart() -> None:
+    """Welfare referrals come through the SWCU, remand and justice through the YCS: the route rows keep them
+    apart (swcu 1 of 2, ycs 1 of 1), where the pooled 'all' row mixes them (2 of 3). Before version 1.1 there
+    were no route rows."""
+    referrals = [
+        {**REFERRAL, "referral_id": "r1", "child_id": "a", "referral_date": "2022-04-01", "placed": True},
+        {**REFERRAL, "referral_id": "r2", "child_id": "b", "referral_date": "2022-05-01", "placed": False},
+        {**REFERRAL, "referral_id": "r3", "child_id": "b", "referral_date": "2022-09-01", "placed": True,
+         "pathway": "remand", "route": "ycs"},
+    ]  # fmt: skip
+    routes = rows(ReferralsPlaced(), two_stays(referrals=referrals), "route")
+    assert routes[["numerator", "denominator"]].to_dict("index") == {
+        "swcu": {"numerator": 1, "denominator": 2},
+        "ycs": {"numerator": 1, "denominator": 1},
+    }

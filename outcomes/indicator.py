@@ -19,10 +19,13 @@ The families and what a concrete indicator writes:
 family              writes                                         interval
 ==================  =============================================  ==================
 ProportionIndicator ``denominator(data)``, ``numerator(data, u)``   Wilson score
-RateIndicator       ``denominator(data)`` with ``exposure``,        exact Poisson / Byar
-                    ``numerator(data, u)`` (events per unit)
+RateIndicator       ``denominator(data)`` with ``exposure``,        exact Poisson / Byar,
+                    ``numerator(data, u)`` (events per unit)       or quasi-Poisson
+                    (``cluster_column`` for overdispersion)        across clusters
 DurationIndicator   ``durations(data)`` with ``duration``           median, order statistics
-TimeToEventIndicator ``events(data)`` (``child_id``, ``event_date``) Kaplan-Meier
+TimeToEventIndicator ``events(data)`` (``child_id``, ``event_date``) Aalen-Johansen
+                    (``estimator = "kaplan_meier"`` for the       (competing events)
+                    sensitivity figure)                            or Kaplan-Meier
 MeanIndicator       ``values(data)`` with ``value``                 Student's t
 MeanChangeIndicator ``before_after(data)`` with ``before``,         Student's t
                     ``after``
@@ -81,19 +84,36 @@ TABLE6_OUTCOMES: dict[str, tuple[str, ...]] = {
 }
 """The outcomes of Table 6 of the 2022 report, word for word (reference/table6_outcomes.csv)."""
 
-OUTCOME_LABEL_PREFIXES = ("Pragmatic: ", "Context: ")
-"""A declaration not measuring a Table 6 outcome says which kind of figure it is instead."""
+OUTCOME_LABEL_PREFIXES = ("Pragmatic: ", "Context: ", "Sensitivity: ")
+"""A declaration not measuring a Table 6 outcome says which kind of figure it is instead.
+
+``Sensitivity: `` marks a figure published beside a headline indicator to show how much a choice of
+method matters (Kaplan-Meier beside Aalen-Johansen, a Poisson interval beside an overdispersed one);
+it is not a measure in its own right."""
 
 TERMS = ("short", "long", "context")
 POLARITIES = ("higher_is_better", "lower_is_better", "no_judgement")
 PERIODS = ("financial_year", "calendar_year")
 STANDARD_BREAKDOWNS: tuple[str, ...] = ("all", "pathway", "home", "sex", "age_band")
-BREAKDOWN_COLUMNS: dict[str, str] = {"pathway": "pathway", "home": "urn", "sex": "sex", "age_band": "age_band"}
+BREAKDOWN_COLUMNS: dict[str, str] = {
+    "pathway": "pathway",
+    "route": "route",
+    "home": "urn",
+    "sex": "sex",
+    "age_band": "age_band",
+}
 MULTI_VALUED_BREAKDOWNS: dict[str, tuple[str, ...]] = {"behaviour": tuple(codes.Behaviour.codes())}
 """Breakdowns whose cells overlap: a unit counts in every cell whose flag column is true."""
 RUN_WINDOWS = "run"
 """``Declaration.windows`` value: use the follow-up windows the run was given (6, 12, 24 months by default)."""
 UNKNOWN = "unknown"
+MIN_AT_RISK_AT_WINDOW_END = 10
+"""A time-to-event window estimate is published only if at least this many children are still followed
+(at risk) at the window's end, or if nobody in the cell was censored before it (every outcome is then
+known and the estimate is a plain share). Below 10, the estimate leans on a handful of children for the
+mass of everyone censored earlier: one more event among 9 at risk moves it by more than a tenth of what
+is left. The rule is about reliability, so it holds whatever the suppression threshold; the cell's counts
+are still published (and suppressed as usual), its value and interval are not."""
 
 TIDY_COLUMNS: list[str] = [
     "indicator",
@@ -359,6 +379,22 @@ class IndicatorData:
             return cohort
 
         return self._cached("leavers", build).copy()
+
+    def first_exits(self, period: str = "financial_year") -> pd.DataFrame:
+        """The leaver cohort narrowed to each child's first discharge in each period (one row per child and period).
+
+        The unit of the time-to-event indicators: a child who left twice in a year is followed once, from the
+        first exit, so that no child counts twice in a cell and the variance treats children as independent.
+        Ties on the discharge date go to the smaller ``stay_id``.
+        """
+
+        def build() -> pd.DataFrame:
+            leavers = self.leavers.sort_values(["index_date", "stay_id"], kind="stable")
+            keys = period_label(leavers["period_date"], period)
+            first = leavers[~pd.DataFrame({"c": leavers["child_id"], "p": keys}).duplicated()]
+            return first.sort_values("stay_id", kind="stable")
+
+        return self._cached(f"first_exits|{period}", build).copy()
 
     @property
     def referrals(self) -> pd.DataFrame:
@@ -838,13 +874,17 @@ class RateIndicator(Indicator):
 
     ``denominator(data)`` returns the units with an ``exposure`` column;
     ``numerator(data, units)`` returns the events of each unit. Exact Poisson limits
-    below 10 events, Byar's from 10.
+    below 10 events, Byar's from 10. With ``cluster_column`` set (for example ``child_id``
+    where a child's stays share its tendency to self-harm), the interval is the
+    quasi-Poisson one of :func:`outcomes.statistics.quasi_poisson_rate_interval`, with the
+    Pearson dispersion of the clusters' counts in the cell.
     """
 
     family = "rate"
     cell_columns = ("_events", "exposure")
     ci_method = "exact Poisson (Garwood) below 10 events, Byar's method from 10"
     unit_multiplier = 1000.0
+    cluster_column: ClassVar[str | None] = None
 
     def denominator(self, data: IndicatorData) -> pd.DataFrame:
         raise NotImplementedError
@@ -862,8 +902,16 @@ class RateIndicator(Indicator):
         counts = _counts(events, exposure, float(len(units)))
         if exposure == 0:
             return {**counts, "status": STATUS_NOT_ESTIMABLE, "note": "no exposure"}
-        rate, lower, upper = statistics.poisson_rate_interval(events, exposure, self.unit_multiplier, confidence)
-        return {**counts, "value": float(rate), "ci_lower": float(lower), "ci_upper": float(upper)}
+        if self.cluster_column is None:
+            rate, lower, upper = statistics.poisson_rate_interval(events, exposure, self.unit_multiplier, confidence)
+            return {**counts, "value": float(rate), "ci_lower": float(lower), "ci_upper": float(upper)}
+        per_cluster = units.groupby(self.cluster_column, sort=True)[["_events", "exposure"]].sum()
+        result = statistics.quasi_poisson_rate_interval(
+            per_cluster["_events"].to_numpy(), per_cluster["exposure"].to_numpy(), self.unit_multiplier, confidence
+        )
+        # The dispersion, not the number of children: a count of children in a note would escape suppression.
+        note = f"Pearson dispersion across children {result.dispersion:.2f}"
+        return {**counts, "value": result.rate, "ci_lower": result.lower, "ci_upper": result.upper, "note": note}
 
 
 class DurationIndicator(Indicator):
@@ -933,43 +981,66 @@ class MeanChangeIndicator(MeanIndicator):
 
 
 class TimeToEventIndicator(Indicator):
-    """Share with the event within a window after discharge, by Kaplan-Meier.
+    """Share with the event within a window after discharge, allowing for censoring and competing events.
 
-    ``events(data)`` returns ``child_id`` and ``event_date``. Follow-up starts at
-    discharge and is censored at the data end, death and (by default) the 18th
-    birthday through :func:`outcomes.cohort.time_to_event`; the share is
-    ``1 - S(window)``. ``numerator`` counts events seen within the window, ``denominator``
-    and ``n`` the leavers followed from discharge. When nobody in a cell was
-    followed as far as the window, the cell is ``not_estimable``.
+    ``events(data)`` returns ``child_id`` and ``event_date``. The unit is a child's first
+    discharge in the period (:meth:`IndicatorData.first_exits`), so that each child counts
+    once in a cell. Follow-up starts at discharge and ends at the event, the data end,
+    death or (by default) the 18th birthday, through :func:`outcomes.cohort.time_to_event`.
+
+    By default (``estimator = "aalen_johansen"``) death and the 18th birthday are competing
+    events: they end the chance of the event for good, so the share is the Aalen-Johansen
+    cumulative incidence, the real-world risk. ``estimator = "kaplan_meier"`` treats them as
+    censoring (``1 - S(window)``): the risk had they not happened, published only as a
+    labelled sensitivity figure.
+
+    ``numerator`` counts events seen within the window, ``denominator`` and ``n`` the children
+    followed from discharge. A cell is ``not_estimable`` when the data cannot identify it, and
+    is not given a value when fewer than :data:`MIN_AT_RISK_AT_WINDOW_END` children are still
+    followed at the window's end after some were censored before it.
     """
 
     family = "time to event"
-    cell_columns = ("duration_days", "event")
-    ci_method = "Kaplan-Meier; Greenwood variance on the log(-log) scale"
+    cell_columns = ("duration_days", "event_type")
+    ci_method = (
+        "Aalen-Johansen cumulative incidence with turning 18 and death as competing events; delta-method "
+        "(Marubini-Valsecchi) variance on the log(-log) scale"
+    )
     unit_multiplier = 100.0
     censor_at_18: ClassVar[bool] = True
+    estimator: ClassVar[Literal["aalen_johansen", "kaplan_meier"]] = "aalen_johansen"
+    competing_reasons: ClassVar[tuple[str, ...]] = ("age_18", "death")
+    """Reasons follow-up stops (``time_to_event``'s ``censor_reason``) that are competing events for Aalen-Johansen."""
+    min_at_risk: ClassVar[int] = MIN_AT_RISK_AT_WINDOW_END
 
     def events(self, data: IndicatorData) -> pd.DataFrame:
         raise NotImplementedError
 
     def cohort(self, data: IndicatorData) -> pd.DataFrame:
-        """The units followed; by default the leaver cohort."""
-        return data.leavers
+        """The units followed: each child's first discharge in the period."""
+        return data.first_exits(self.metadata().period)
 
     def units(self, data: IndicatorData) -> pd.DataFrame:
         cohort = self.cohort(data)
         events = self.events(data)
         times = time_to_event(cohort, events, date_column="event_date", censor_at_18=self.censor_at_18)
+        competing = times["censor_reason"].isin(self.competing_reasons) & (self.estimator == "aalen_johansen")
+        times["event_type"] = np.where(times["event"] == 1, 1, np.where(competing, 2, 0))
         return cohort.join(times)
 
     def estimate(self, units: pd.DataFrame, data: IndicatorData, confidence: float) -> dict[str, Any]:
         horizon_days = data.window_months * 365.25 / 12
-        result = statistics.km_cumulative_incidence(
-            units["duration_days"].to_numpy(), units["event"].to_numpy(), horizon_days, confidence
-        )
+        durations, types = units["duration_days"].to_numpy(), units["event_type"].to_numpy()
+        if self.estimator == "kaplan_meier":
+            result = statistics.km_cumulative_incidence(durations, (types == 1).astype(int), horizon_days, confidence)
+        else:
+            result = statistics.aj_cumulative_incidence(durations, types, horizon_days, confidence)
         counts = _counts(float(result.events), float(result.n), float(result.n))
         if not result.estimable:
             return {**counts, "status": STATUS_NOT_ESTIMABLE, "note": "nobody followed for the whole window"}
+        if result.at_risk < self.min_at_risk and result.censored > 0:
+            note = f"fewer than {self.min_at_risk} children still followed at the window's end; value not published"
+            return {**counts, "status": STATUS_NOT_ESTIMABLE, "note": note}
         m = self.unit_multiplier
         return {**counts, "value": m * result.estimate, "ci_lower": m * result.lower, "ci_upper": m * result.upper}
 
@@ -977,11 +1048,20 @@ class TimeToEventIndicator(Indicator):
         if not len(units):
             return []
         horizon_days = data.window_months * 365.25 / 12
-        censored = int(((units["event"] == 0) & (units["duration_days"] < horizon_days)).sum())
+        before = units["duration_days"] < horizon_days
+        censored = int(((units["event_type"] == 0) & before).sum())
+        competing = int(((units["event_type"] == 2) & before).sum())
+        if self.estimator == "kaplan_meier":
+            return [
+                f"{data.window_months} months: {censored} of {len(units)} children were followed for less than the "
+                "window without the event (including those who turned 18); Kaplan-Meier counts them while they were "
+                "followed, as if they could still have had the event afterwards"
+            ]
         return [
-            f"{data.window_months} months: {censored} of {len(units)} leavers were followed for less than the "
-            "window without the event; Kaplan-Meier counts them while they were followed instead of treating "
-            "them as having no event"
+            f"{data.window_months} months: of {len(units)} children, {competing} turned 18 or died before the "
+            f"window's end without the event (competing events: they can no longer have it), and {censored} were "
+            "followed for less than the window because the data end; Aalen-Johansen counts the latter while they "
+            "were followed"
         ]
 
 

@@ -25,6 +25,8 @@ from synthetic.parameters import REREFERRAL_BASELINE_PER_MONTH, REREFERRAL_BREAK
 DAYS_PER_MONTH = 365.25 / 12
 PATHWAYS = ("welfare", "remand", "justice")
 PATHWAY_CODE = {name: i for i, name in enumerate(PATHWAYS)}
+REREFERRAL_LAST_DAYS_BEFORE_18 = 60
+"""A re-referral that would fall less than this many days before the 18th birthday is not made."""
 LOCAL_AUTHORITY_CODES = np.array(
     [
         *range(201, 214), *range(301, 321), *range(330, 337), *range(340, 345), *range(350, 360),
@@ -317,6 +319,8 @@ class Simulator:
             legal_basis=legal_basis,
             destination=np.where(open_stay, None, destination),
             transition_plan=np.where(open_stay, -1, plan.astype(int)),
+            # The length of stay the re-referral hazard used (before the cap at 18), so the truth can repeat it.
+            rereferral_los_days=np.round(los),
             self_harm_behaviour=np.nan_to_num(flags["self_harm"][placed_mask]).astype(bool),
             challenging_behaviour=np.nan_to_num(flags["challenging_behaviour"][placed_mask]).astype(bool),
             mental_health_behaviour=np.nan_to_num(flags["mental_health"][placed_mask]).astype(bool),
@@ -344,7 +348,9 @@ class Simulator:
         eta = self.rereferral_linear_predictor(pathway, np.round(los), age_at_exit, plan)
         months = invert_piecewise_exponential(rng.exponential(size=n) / np.exp(eta))
         next_day = discharge + np.maximum(np.ceil(months * DAYS_PER_MONTH).astype(np.int64), 1)
-        keep = (next_day <= self.data_end) & (next_day < turns_18 - 60)
+        # A referral in the last 60 days before the 18th birthday is not made (no time left to place the child);
+        # synthetic.truth.rereferral_truth repeats this rule (REREFERRAL_LAST_DAYS_BEFORE_18) for the age-limited risk.
+        keep = (next_day <= self.data_end) & (next_day < turns_18 - REREFERRAL_LAST_DAYS_BEFORE_18)
         if not keep.any():
             return
         shares = self.params["rereferral_hazard"]["next_pathway_share"]

@@ -7,7 +7,15 @@ import pandas as pd
 
 from synthetic import calibration
 from synthetic.followup import march_31
-from synthetic.simulation import PATHWAY_CODE, PATHWAYS, Simulator, baseline_cumulative_hazard
+from synthetic.simulation import (
+    DAYS_PER_MONTH,
+    PATHWAY_CODE,
+    PATHWAYS,
+    REREFERRAL_LAST_DAYS_BEFORE_18,
+    Simulator,
+    add_years,
+    baseline_cumulative_hazard,
+)
 
 TRUTH_WINDOWS_MONTHS = (6, 12, 24)
 FLOAT_DIGITS = 8
@@ -84,37 +92,84 @@ def home_capacity(stays: pd.DataFrame, homes: pd.DataFrame, start_year: int, end
     return pd.concat(rows, ignore_index=True).sort_values(["urn", "snapshot_date"]).reset_index(drop=True)
 
 
-def rereferral_truth(params: dict, stays: pd.DataFrame, children: pd.DataFrame) -> dict[str, object]:
-    """True cumulative incidence of re-referral at 6, 12 and 24 months.
+def financial_year_of(days: np.ndarray) -> np.ndarray:
+    """``2022-23`` style labels of the financial year (April to March) holding each day."""
+    dates = pd.DatetimeIndex(np.asarray(days).astype("datetime64[D]"))
+    start = dates.year - (dates.month < 4).astype(int)
+    return np.array([f"{y}-{(y + 1) % 100:02d}" for y in start], dtype=object)
 
-    ``mean_over_leavers`` averages each leaver's 1 - exp(-H0(t) exp(x'b)) over the discharged
-    stays (what a censoring-aware estimate on this cohort should recover, before censoring at 18);
-    ``reference_covariates`` is the baseline curve.
+
+def rereferral_truth(params: dict, stays: pd.DataFrame, children: pd.DataFrame) -> dict[str, object]:
+    """True cumulative incidence of re-referral at 6, 12 and 24 months, with and without the age limit.
+
+    For leaver ``i`` with linear predictor ``eta_i`` the generator draws the months to the next referral from
+    ``1 - exp(-H0(t) exp(eta_i))`` and makes the referral on day ``discharge + max(ceil(t * 365.25/12), 1)``,
+    unless that day is within 60 days of the 18th birthday (or after the data end, which is censoring).
+
+    - ``mean_over_leavers`` (no age limit): ``1 - exp(-H0(t) exp(eta_i))`` averaged over discharged stays;
+      the risk had nobody turned 18, which Kaplan-Meier with the 18th birthday as censoring estimates.
+    - ``age_limited``: the real-world risk, which Aalen-Johansen with turning 18 as a competing event estimates.
+      A referral within ``t`` months is counted by an indicator when it falls within ``floor(t * 365.25/12)``
+      days of discharge; the generator makes it only within ``18th birthday - 61 - discharge`` days. So with
+      ``K_i = min(floor(t * 365.25/12), turns_18 - 61 - discharge)`` days, the risk is
+      ``1 - exp(-H0(K_i / (365.25/12)) exp(eta_i))`` (0 when ``K_i < 1``), averaged over the same units.
+    - ``first_exit_in_financial_year``: both, averaged over each child's first discharge in each financial year
+      (the unit of the ``rereferral`` indicator), pooled and by year.
+
+    ``reference_covariates`` is the baseline curve. The length of stay in ``eta`` is the one the hazard used
+    (``rereferral_los_days``), before any cap at the 18th birthday.
     """
-    left = stays[stays["discharge_day"] >= 0]
+    left = stays[stays["discharge_day"] >= 0].sort_values(["discharge_day", "stay_index"], kind="stable")
     birth = children["birth_month"].to_numpy()[left["child_index"].to_numpy()]
     discharge = left["discharge_day"].to_numpy()
     age_at_exit = np.floor((discharge - birth) / 365.25)
-    los = discharge - left["admission_day"].to_numpy()
+    los = left["rereferral_los_days"].to_numpy()
     sim = Simulator.__new__(Simulator)
     sim.params = params
-    eta = sim.rereferral_linear_predictor(left["pathway"].to_numpy(), los, age_at_exit, left["transition_plan"] == 1)
+    plan = left["transition_plan"].to_numpy() == 1
+    eta = np.asarray(sim.rereferral_linear_predictor(left["pathway"].to_numpy(), los, age_at_exit, plan))
     windows = np.array(TRUTH_WINDOWS_MONTHS, dtype=float)
     h0 = baseline_cumulative_hazard(windows)
     incidence = 1 - np.exp(-np.outer(np.exp(eta), h0))
-    by_pathway = {
-        name: {f"{w}m": float(incidence[left["pathway"].to_numpy() == code, i].mean()) for i, w in
-               enumerate(TRUTH_WINDOWS_MONTHS)}
-        for name, code in PATHWAY_CODE.items() if (left["pathway"].to_numpy() == code).any()
-    }  # fmt: skip
+    last_day = np.asarray(add_years(birth, 18) - REREFERRAL_LAST_DAYS_BEFORE_18 - 1 - discharge)
+    window_days = np.floor(windows * DAYS_PER_MONTH)
+    reachable = np.minimum(window_days[None, :], last_day[:, None])
+    hazard = baseline_cumulative_hazard(np.maximum(reachable, 0).ravel() / DAYS_PER_MONTH).reshape(reachable.shape)
+    age_limited = np.where(reachable >= 1, 1 - np.exp(-hazard * np.exp(eta)[:, None]), 0.0)
+
+    def by_window(values: np.ndarray, rows: np.ndarray | slice = slice(None)) -> dict[str, float]:
+        return {f"{w}m": float(values[rows, i].mean()) for i, w in enumerate(TRUTH_WINDOWS_MONTHS)}
+
+    pathway = left["pathway"].to_numpy()
+    by_pathway = {name: by_window(incidence, pathway == code) for name, code in PATHWAY_CODE.items() if (pathway == code).any()}  # fmt: skip
+    year = financial_year_of(discharge)
+    first = ~pd.DataFrame({"child": left["child_index"].to_numpy(), "year": year}).duplicated().to_numpy()
     return {
         "windows_months": list(TRUTH_WINDOWS_MONTHS),
         "baseline_cumulative_hazard": {f"{w}m": float(v) for w, v in zip(TRUTH_WINDOWS_MONTHS, h0, strict=True)},
         "reference_covariates": {f"{w}m": float(1 - np.exp(-v)) for w, v in zip(TRUTH_WINDOWS_MONTHS, h0, strict=True)},
-        "mean_over_leavers": {f"{w}m": float(incidence[:, i].mean()) for i, w in enumerate(TRUTH_WINDOWS_MONTHS)},
+        "mean_over_leavers": by_window(incidence),
         "mean_over_leavers_by_pathway": by_pathway,
+        "mean_over_leavers_age_limited": by_window(age_limited),
+        "first_exit_in_financial_year": {
+            "units": int(first.sum()),
+            "no_age_limit": by_window(incidence, first),
+            "age_limited": by_window(age_limited, first),
+            "by_year": {
+                y: {
+                    "units": int((first & (year == y)).sum()),
+                    "no_age_limit": by_window(incidence, first & (year == y)),
+                    "age_limited": by_window(age_limited, first & (year == y)),
+                }
+                for y in sorted(set(year[first]))
+            },
+        },
         "leavers": int(len(left)),
         "formula": "CI_i(t) = 1 - exp(-H0(t) * exp(eta_i)), eta_i = sum(log hazard_ratio * x_i); H0 piecewise linear",
+        "formula_age_limited": (
+            "CI_i(t) = 1 - exp(-H0(K_i / (365.25/12)) * exp(eta_i)) if K_i >= 1 else 0, "
+            "K_i = min(floor(t * 365.25/12), turns_18 - 61 - discharge) days (no referral within 60 days of 18)"
+        ),
     }
 
 

@@ -11,7 +11,15 @@ import pytest
 from indicator_fixtures import small_world, world_data, world_results
 
 from outcomes.errors import SuppressionWarning
-from outcomes.indicator import TABLE6_OUTCOMES, TIDY_COLUMNS, IndicatorData, IndicatorResult, ProportionIndicator
+from outcomes.indicator import (
+    TABLE6_OUTCOMES,
+    TIDY_COLUMNS,
+    IndicatorData,
+    IndicatorResult,
+    ProportionIndicator,
+    TimeToEventIndicator,
+    period_label,
+)
 from outcomes.registry import discover_indicators
 
 REGISTRY = discover_indicators()
@@ -54,6 +62,23 @@ def test_no_negative_counts_and_proportions_bounded(code: str, results) -> None:
         assert frame["value"].dropna().between(0, 100).all()
     ok = frame[frame["status"] == "ok"].dropna(subset=["ci_lower", "ci_upper"])
     assert (ok["ci_lower"] <= ok["value"] + 1e-9).all() and (ok["value"] <= ok["ci_upper"] + 1e-9).all()
+
+
+@pytest.mark.parametrize("code", [c for c in CODES if issubclass(REGISTRY[c], TimeToEventIndicator)])
+def test_time_to_event_indicators_follow_each_child_once_per_period(code: str) -> None:
+    """The unit is a child's first discharge in the period: no child twice in a period (so no child twice in a
+    cell), and every child who left in the period is there once, followed from their earliest discharge."""
+    indicator = REGISTRY[code]()
+    data = world_data().for_window(12)
+    units = indicator.units(data)
+    period = indicator.metadata().period
+    keys = pd.DataFrame({"child": units["child_id"], "period": period_label(units["period_date"], period)})
+    assert not keys.duplicated().any()
+    leavers = data.leavers
+    leavers["period"] = period_label(leavers["period_date"], period)
+    earliest = leavers.groupby(["child_id", "period"])["index_date"].min()
+    followed = units.assign(period=keys["period"]).set_index(["child_id", "period"])["index_date"]
+    pd.testing.assert_series_equal(followed.sort_index(), earliest.sort_index())
 
 
 @pytest.mark.parametrize("code", CODES)
