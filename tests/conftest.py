@@ -2,9 +2,9 @@
 
 Each synthetic cohort is generated once per session and shared, read-only: a
 test that needs to change files copies the folder first. The tests that need
-the national-scale cohort are marked ``slow`` here (see
+a synthetic cohort are marked ``slow`` here (see
 :func:`pytest_collection_modifyitems`), so ``make test-fast`` (``-m "not slow
-and not spark and not browser"``) skips its generation altogether.
+and not spark and not browser"``) generates none; ``make test`` runs everything.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ NATIONAL_COHORT = {"seed": 0, "scale": 1.0}
 SMALL_COHORT = {"seed": 3, "scale": 0.2}
 """A fifth of the national cohort (CSV): the format, linkage and SSDA903 round trips."""
 
-SLOW_FIXTURES = frozenset({"national_cohort"})
+SLOW_FIXTURES = frozenset({"national_cohort", "small_cohort"})
 """Fixtures that take long enough to build to make every test using them slow."""
 
 

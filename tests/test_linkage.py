@@ -315,6 +315,17 @@ def test_missing_identifiers(tmp_path):
         assert row.child == pseudonymiser.child_pseudonyms(pd.Series([true_child], dtype="string")).iloc[0]
 
 
+def test_every_field_of_linkage_quality_json_is_documented(linked_out):
+    """docs/outputs.md (outcomes.outputs) describes exactly the fields a run writes (this one is synthetic and
+    links probabilistically, so every optional field is there)."""
+    from outcomes.outputs import LINKAGE_QUALITY_FIELDS, SOURCE_COUNT_FIELDS
+
+    quality = json.loads((linked_out / "linkage_quality.json").read_text())
+    assert set(quality) == set(LINKAGE_QUALITY_FIELDS)
+    for name, counts in quality["counts"].items():
+        assert set(counts) == set(SOURCE_COUNT_FIELDS), name
+
+
 def test_linking_twice_gives_byte_identical_outputs_even_in_chunks(fixture_dir, linked_out, tmp_path, monkeypatch):
     # The second run scores the records in chunks of 300 (as a national source is scored): nothing may change.
     from outcomes.linkage.probabilistic import inference
