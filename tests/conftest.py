@@ -47,6 +47,14 @@ def small_cohort(tmp_path_factory) -> Path:
     return out
 
 
+@pytest.fixture(scope="session")
+def linkage_folder(tmp_path_factory) -> Path:
+    """The small corrupted folder of the linkage tests (300 children, tests/linkage_fixtures.py); do not write into it."""
+    from linkage_fixtures import write_fixture
+
+    return write_fixture(tmp_path_factory.mktemp("linkage") / "data", n_children=300, seed=1)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Mark ``slow`` every test that uses a fixture of :data:`SLOW_FIXTURES`, directly or through another."""
     for item in items:

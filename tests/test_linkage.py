@@ -147,8 +147,8 @@ def test_threshold_maximises_expected_f1():
 
 
 @pytest.fixture(scope="module")
-def fixture_dir(tmp_path_factory) -> Path:
-    return write_fixture(tmp_path_factory.mktemp("linkage") / "data", n_children=300, seed=1)
+def fixture_dir(linkage_folder) -> Path:
+    return linkage_folder
 
 
 @pytest.fixture(scope="module")

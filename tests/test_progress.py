@@ -6,7 +6,6 @@ import io
 import sys
 
 import pytest
-from linkage_fixtures import write_fixture
 
 from outcomes.linkage import link_folder
 from outcomes.progress import progress
@@ -46,9 +45,8 @@ def test_the_generator_shows_its_stages_on_a_terminal(monkeypatch, tmp_path):
         assert stage in written, stage
 
 
-def test_linkage_training_and_scoring_show_progress_on_a_terminal(monkeypatch, tmp_path):
-    data = write_fixture(tmp_path / "data", n_children=60, seed=6)
+def test_linkage_training_and_scoring_show_progress_on_a_terminal(monkeypatch, linkage_folder):
     monkeypatch.setattr(sys, "stderr", Terminal())
-    link_folder(data, sources_dir=data / "unlinked", key=b"test key for the progress tests, 32+")
+    link_folder(linkage_folder, sources_dir=linkage_folder / "unlinked", key=b"test key for the progress tests, 32+")
     written = sys.stderr.getvalue()
     assert "training the linkage model" in written and "scoring candidate pairs" in written
