@@ -69,21 +69,33 @@ def _level(sql: str, label: str, *, null: bool = False) -> dict[str, Any]:
     return level
 
 
-def _name_comparison(dialect: str, prefix: str) -> dict[str, Any]:
-    name, sx, grams = f"{prefix}_name", f"{prefix}_soundex", f"{prefix}_bigrams"
-    dice = _dice(dialect, grams)
+def _comparison(column: str, description: str, *levels: tuple[str, str], missing: str | None = None) -> dict[str, Any]:
+    """A Splink comparison: a null level when ``missing`` (or ``column``) is null on either side, ``levels``
+    (SQL condition, label) from the most to the least specific, then every other pair as ``different``."""
+    missing = missing or column
     return {
-        "output_column_name": prefix,
-        "comparison_description": f"{prefix}: hashed name, Soundex and bigram Dice",
+        "output_column_name": column,
+        "comparison_description": description,
         "comparison_levels": [
-            _level(f"{name}_l IS NULL OR {name}_r IS NULL", "missing", null=True),
-            _level(f"{name}_l = {name}_r", "exact"),
-            _level(f"{dice} >= 0.8", "bigram Dice >= 0.8"),
-            _level(f"{sx}_l = {sx}_r", "same Soundex"),
-            _level(f"{dice} >= 0.5", "bigram Dice >= 0.5"),
+            _level(f"{missing}_l IS NULL OR {missing}_r IS NULL", "missing", null=True),
+            *(_level(sql, label) for sql, label in levels),
             _level("ELSE", "different"),
         ],
     }
+
+
+def _name_comparison(dialect: str, prefix: str) -> dict[str, Any]:
+    name, sx, grams = f"{prefix}_name", f"{prefix}_soundex", f"{prefix}_bigrams"
+    dice = _dice(dialect, grams)
+    return _comparison(
+        prefix,
+        f"{prefix}: hashed name, Soundex and bigram Dice",
+        (f"{name}_l = {name}_r", "exact"),
+        (f"{dice} >= 0.8", "bigram Dice >= 0.8"),
+        (f"{sx}_l = {sx}_r", "same Soundex"),
+        (f"{dice} >= 0.5", "bigram Dice >= 0.5"),
+        missing=name,
+    )
 
 
 def _dob_comparison() -> dict[str, Any]:
@@ -92,43 +104,28 @@ def _dob_comparison() -> dict[str, Any]:
         " OR (dob_year_l = dob_year_r AND dob_day_l = dob_day_r)"
         " OR (dob_month_l = dob_month_r AND dob_day_l = dob_day_r)"
     )
-    return {
-        "output_column_name": "date_of_birth",
-        "comparison_description": "date of birth: exact, day and month swapped, two parts of three",
-        "comparison_levels": [
-            _level("dob_l IS NULL OR dob_r IS NULL", "missing", null=True),
-            _level("dob_l = dob_r", "exact"),
-            _level("dob_swapped_l = dob_r", "day and month swapped"),
-            _level(two_of_three, "two of year, month, day"),
-            _level("ELSE", "different"),
-        ],
-    }
+    return _comparison(
+        "date_of_birth",
+        "date of birth: exact, day and month swapped, two parts of three",
+        ("dob_l = dob_r", "exact"),
+        ("dob_swapped_l = dob_r", "day and month swapped"),
+        (two_of_three, "two of year, month, day"),
+        missing="dob",
+    )
 
 
 def _sex_comparison() -> dict[str, Any]:
-    return {
-        "output_column_name": "sex",
-        "comparison_description": "sex as recorded",
-        "comparison_levels": [
-            _level("sex_l IS NULL OR sex_r IS NULL", "missing", null=True),
-            _level("sex_l = sex_r", "exact"),
-            _level("ELSE", "different"),
-        ],
-    }
+    return _comparison("sex", "sex as recorded", ("sex_l = sex_r", "exact"))
 
 
 def _postcode_comparison() -> dict[str, Any]:
-    return {
-        "output_column_name": "postcode",
-        "comparison_description": "postcode: exact, sector, district",
-        "comparison_levels": [
-            _level("postcode_l IS NULL OR postcode_r IS NULL", "missing", null=True),
-            _level("postcode_l = postcode_r", "exact"),
-            _level("postcode_sector_l = postcode_sector_r", "same sector"),
-            _level("postcode_district_l = postcode_district_r", "same district"),
-            _level("ELSE", "different"),
-        ],
-    }
+    return _comparison(
+        "postcode",
+        "postcode: exact, sector, district",
+        ("postcode_l = postcode_r", "exact"),
+        ("postcode_sector_l = postcode_sector_r", "same sector"),
+        ("postcode_district_l = postcode_district_r", "same district"),
+    )
 
 
 def blocking_rule(columns: Sequence[str]) -> dict[str, Any]:
