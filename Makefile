@@ -3,7 +3,7 @@ VENV ?= .venv
 PYTHON ?= python3
 OUT ?= out
 
-.PHONY: book test lint clean
+.PHONY: book test test-fast lint clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,11 @@ test: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/pytest
+
+## test-fast: the quick loop while editing: lint, and every test but the slow, Spark and browser ones
+test-fast: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/pytest -m "not slow and not spark and not browser"
 
 clean:
 	rm -rf $(OUT) book/_build

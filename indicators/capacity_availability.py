@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import pandas as pd
-
-from indicators.capacity_occupancy import OCCUPANCY_MISLEADS
+from indicators._capacity import OCCUPANCY_MISLEADS, CapacityShare, capacity_needs
 from outcomes.contract.tables import HomeCapacity
-from outcomes.indicator import Declaration, IndicatorData, ProportionIndicator, uses
+from outcomes.indicator import Declaration
 
 
-class CapacityAvailability(ProportionIndicator):
+class CapacityAvailability(CapacityShare):
     # Places are not people: home-level counts of places are published by DfE and disclose no child.
     disclosive = False
+    counted = HomeCapacity.places_available
+    out_of = HomeCapacity.places_approved
     declaration = Declaration(
         code="capacity_availability",
         title="Availability of approved places",
@@ -22,23 +22,8 @@ class CapacityAvailability(ProportionIndicator):
         denominator="Places approved at 31 March.",
         unit="%",
         polarity="higher_is_better",
-        needs=(
-            uses(
-                HomeCapacity,
-                HomeCapacity.urn,
-                HomeCapacity.snapshot_date,
-                HomeCapacity.places_approved,
-                HomeCapacity.places_available,
-            ),
-        ),
+        needs=capacity_needs(counted, out_of),
         breakdowns=("all", "home"),
         source="DfE SA1; Table 1 of the 2022 report (210 of 231 approved places available in 2021).",
         caveats=(OCCUPANCY_MISLEADS, "Counts places, not children, so it is not suppressed."),
     )
-
-    def denominator(self, data: IndicatorData) -> pd.DataFrame:
-        capacity = data.capacity
-        return capacity.assign(weight=capacity[HomeCapacity.places_approved])
-
-    def numerator(self, data: IndicatorData, units: pd.DataFrame) -> pd.Series:
-        return units[HomeCapacity.places_available]

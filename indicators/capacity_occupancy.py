@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-import pandas as pd
-
+from indicators._capacity import OCCUPANCY_MISLEADS, CapacityShare, capacity_needs
 from outcomes.contract.tables import HomeCapacity
-from outcomes.indicator import Declaration, IndicatorData, ProportionIndicator, uses
-
-OCCUPANCY_MISLEADS = (
-    "Occupancy alone misleads about supply. The 2022 report found low occupancy alongside unmet demand: homes "
-    "close beds they cannot staff, and one child with high needs can take the staff of several places, so a home "
-    "can be full at a fraction of its approved places. Read occupancy with availability, placement demand met "
-    "(referrals_placed) and occupancy of available places."
-)
+from outcomes.indicator import Declaration
 
 
-class CapacityOccupancy(ProportionIndicator):
+class CapacityOccupancy(CapacityShare):
+    counted = HomeCapacity.children_accommodated
+    out_of = HomeCapacity.places_approved
     declaration = Declaration(
         code="capacity_occupancy",
         title="Occupancy of approved places",
@@ -26,23 +20,8 @@ class CapacityOccupancy(ProportionIndicator):
         denominator="Places approved at 31 March.",
         unit="%",
         polarity="no_judgement",
-        needs=(
-            uses(
-                HomeCapacity,
-                HomeCapacity.urn,
-                HomeCapacity.snapshot_date,
-                HomeCapacity.places_approved,
-                HomeCapacity.children_accommodated,
-            ),
-        ),
+        needs=capacity_needs(counted, out_of),
         breakdowns=("all", "home"),
         source="DfE, Children accommodated in secure children's homes (SA1); Figure 2 of the 2022 report.",
         caveats=(OCCUPANCY_MISLEADS, "A census, not a sample: the interval describes year-to-year chance variation."),
     )
-
-    def denominator(self, data: IndicatorData) -> pd.DataFrame:
-        capacity = data.capacity
-        return capacity.assign(weight=capacity[HomeCapacity.places_approved])
-
-    def numerator(self, data: IndicatorData, units: pd.DataFrame) -> pd.Series:
-        return units[HomeCapacity.children_accommodated]

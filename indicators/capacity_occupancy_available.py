@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import pandas as pd
-
-from indicators.capacity_occupancy import OCCUPANCY_MISLEADS
+from indicators._capacity import OCCUPANCY_MISLEADS, CapacityShare, capacity_needs
 from outcomes.contract.tables import HomeCapacity
-from outcomes.indicator import Declaration, IndicatorData, ProportionIndicator, uses
+from outcomes.indicator import Declaration
 
 
-class CapacityOccupancyAvailable(ProportionIndicator):
+class CapacityOccupancyAvailable(CapacityShare):
+    counted = HomeCapacity.children_accommodated
+    out_of = HomeCapacity.places_available
     declaration = Declaration(
         code="capacity_occupancy_available",
         title="Occupancy of available places",
@@ -23,15 +23,7 @@ class CapacityOccupancyAvailable(ProportionIndicator):
         denominator="Places available at 31 March.",
         unit="%",
         polarity="no_judgement",
-        needs=(
-            uses(
-                HomeCapacity,
-                HomeCapacity.urn,
-                HomeCapacity.snapshot_date,
-                HomeCapacity.places_available,
-                HomeCapacity.children_accommodated,
-            ),
-        ),
+        needs=capacity_needs(counted, out_of),
         breakdowns=("all", "home"),
         source="DfE SA1; the 2022 report's argument that approved places overstate supply.",
         caveats=(
@@ -40,10 +32,3 @@ class CapacityOccupancyAvailable(ProportionIndicator):
             "the usable capacity.",
         ),
     )
-
-    def denominator(self, data: IndicatorData) -> pd.DataFrame:
-        capacity = data.capacity
-        return capacity.assign(weight=capacity[HomeCapacity.places_available])
-
-    def numerator(self, data: IndicatorData, units: pd.DataFrame) -> pd.Series:
-        return units[HomeCapacity.children_accommodated]

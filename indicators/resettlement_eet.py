@@ -2,35 +2,25 @@
 
 from __future__ import annotations
 
-import pandas as pd
-
-from indicators.resettlement_accommodation import (
-    OC3_COVERAGE,
-    OC3_DENOMINATOR,
-    OC3_MATCHING,
-    care_leaver_coverage,
-    with_care_leaver_record,
-)
+from indicators._oc3 import OC3_COVERAGE, OC3_DEFINITION, OC3_DENOMINATOR, OC3_MATCHING, OC3RecordIndicator, oc3_needs
 from outcomes.contract import codes
 from outcomes.contract.tables import CareLeavers
-from outcomes.indicator import LEAVER_NEEDS, Declaration, IndicatorData, ProportionIndicator, uses
+from outcomes.indicator import Declaration
 
 
-class ResettlementEet(ProportionIndicator):
+class ResettlementEet(OC3RecordIndicator):
+    field = CareLeavers.activity
     declaration = Declaration(
         code="resettlement_eet",
         title="In education, employment or training after leaving",
         term="long",
         table6_outcome="Resettlement and community reintegration",
-        definition=(
-            "Of care leavers with an SSDA903 OC3 record at a birthday within six months of the point 6 or 12 months "
-            "after discharge, the share in education, employment or training."
-        ),
+        definition=OC3_DEFINITION.format(share="in education, employment or training"),
         numerator="Leavers in the denominator whose OC3 activity is an F or P code (education, employment or training).",
         denominator=OC3_DENOMINATOR.format(field="activity"),
         unit="%",
         polarity="higher_is_better",
-        needs=(*LEAVER_NEEDS, uses(CareLeavers, CareLeavers.child_id, CareLeavers.period_end, CareLeavers.activity)),
+        needs=oc3_needs(CareLeavers.activity),
         windows=(6, 12),
         source="Table 6 of the 2022 report; SSDA903 OC3 ACTIV.",
         version="1.1",
@@ -44,11 +34,5 @@ class ResettlementEet(ProportionIndicator):
         ),
     )
 
-    def denominator(self, data: IndicatorData) -> pd.DataFrame:
-        return with_care_leaver_record(data, CareLeavers.activity)
-
-    def numerator(self, data: IndicatorData, units: pd.DataFrame) -> pd.Series:
-        return units[CareLeavers.activity].map(lambda code: codes.CareLeaverActivity(code).in_eet)
-
-    def run_notes(self, data: IndicatorData, units: pd.DataFrame) -> list[str]:
-        return care_leaver_coverage(data, units)
+    def counts(self, code: str) -> bool:
+        return codes.CareLeaverActivity(code).in_eet

@@ -10,9 +10,11 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
+from tqdm import tqdm
 
 from outcomes.contract import tables as contract
 from outcomes.contract.tables import TABLES
+from outcomes.progress import progress
 from synthetic import calibration, followup, identifiers, ssda903, truth
 from synthetic.parameters import defaults
 from synthetic.simulation import PATHWAYS, Simulator, to_days
@@ -59,11 +61,16 @@ def _typed(name: str, frame: pd.DataFrame) -> pd.DataFrame:
 def build(
     *, seed: int, scale: float, start_year: int, end_year: int, data_end: str
 ) -> tuple[dict[str, pd.DataFrame], dict[str, object]]:
-    """Simulate the cohort; return the output tables (by file stem) and the truth document."""
+    """Simulate the cohort; return the output tables (by file stem) and the truth document.
+
+    A progress bar of the five stages is shown when standard error is a terminal.
+    """
+    bar = progress(desc="synthetic cohort: simulating", total=5, unit="stage")
     params = defaults()
     data_end_day = to_days(data_end)
     sim = Simulator(params, seed=seed, scale=scale, start_year=start_year, end_year=end_year, data_end=data_end)
     result = sim.run()
+    _next_stage(bar, "identifiers, referrals and stays")
     rng = np.random.default_rng([seed, 1])
     children, referrals, stays, homes = result.children, result.referrals, result.stays, result.homes
     child_id = _ids("C", children["child_index"].to_numpy())
@@ -113,6 +120,7 @@ def build(
         "pathway": np.array(PATHWAYS, dtype=object)[stays["pathway"].to_numpy()],
         "legal_basis": stays["legal_basis"], "destination": stays["destination"], "transition_plan": plan,
     }))  # fmt: skip
+    _next_stage(bar, "outcomes in and after the stays")
 
     incidents = followup.incidents(rng, params, stays, data_end_day)
     out["incidents"] = _typed("incidents", pd.DataFrame({
@@ -172,6 +180,7 @@ def build(
         **{flag: _with_missing(rng, follow["health_checks"][flag], params["health_checks"]["flag_missing_share"])
            for flag in params["health_checks"]["share_true"]}
     )  # fmt: skip
+    _next_stage(bar, "unlinked sources with recording errors")
     prefixes = {"care_episodes": "E", "health_checks": "H", "care_leavers": "L", "education": "D"}
     links = []
     error_flags = {}
@@ -191,6 +200,7 @@ def build(
         out[f"unlinked/{name}"] = _typed(name, unlinked)
         links.append(pd.DataFrame({"source": name, "record_id": record_id, "child_id": child_id[children_of]}))
     out["truth_links"] = pd.concat(links, ignore_index=True)
+    _next_stage(bar, "SSDA903 files and truth")
 
     out.update(ssda903.files(children, child_id, sex, ident, episodes, oc2, oc3, incidents, stays, homes,
                              start_year, last_collection, data_end_day, rng))  # fmt: skip
@@ -199,7 +209,14 @@ def build(
         params=params, seed=seed, scale=scale, start_year=start_year, end_year=end_year, data_end=data_end,
         result=result, stays=stays, children=children, error_flags=error_flags, tables=out, coverage=coverage,
     )  # fmt: skip
+    bar.update()
+    bar.close()
     return out, document
+
+
+def _next_stage(bar: tqdm, stage: str) -> None:
+    bar.update()
+    bar.set_description_str(f"synthetic cohort: {stage}")
 
 
 def _with_missing(rng: np.random.Generator, values: pd.Series, share: float) -> pd.Series:
@@ -250,7 +267,7 @@ def _arrow_table(frame: pd.DataFrame) -> pa.Table:
 
 def write(out_dir: Path, tables: dict[str, pd.DataFrame], document: dict, fmt: str) -> None:
     out_dir.mkdir(parents=True, exist_ok=True)
-    for name, frame in tables.items():
+    for name, frame in progress(tables.items(), desc="writing the cohort", total=len(tables), unit="file"):
         if name.startswith("ssda903/") or name == "truth_links":
             path = out_dir / f"{name}.csv"
             path.parent.mkdir(parents=True, exist_ok=True)

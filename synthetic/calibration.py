@@ -1,10 +1,8 @@
 """Published figures the synthetic cohort is calibrated to, and the placement model fitted to them.
 
-The reference figures are read from ``../shared/reference`` beside the
-repository when it exists (so a corrected figure there is picked up at once)
-and otherwise from the copy packaged in ``synthetic/reference`` (so an
-installed package works on its own). ``tests/test_synthetic.py`` checks the
-two copies are identical.
+The reference figures are read from ``synthetic/reference`` and nowhere else,
+so the repository and an installed package work on their own; its README names
+the published source of every file.
 
 The welfare placement model is a logistic regression whose coefficients are
 fitted, year by year, so that the expected share placed among all referred
@@ -39,8 +37,8 @@ from scipy import special
 from outcomes.contract.codes import Behaviour
 
 PACKAGED_REFERENCE = Path(__file__).parent / "reference"
+"""The published figures the generator is calibrated to (sources in its README.md)."""
 STORED_FIT = Path(__file__).parent / "placement_fit.json"
-REPOSITORY_REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference"
 
 REFERENCE_FILES = (
     "table1_sch_capacity_2021.csv",
@@ -97,17 +95,9 @@ ODDS_RATIO_DECISIONS: dict[str, dict[str, object]] = {
 }
 
 
-def reference_dir() -> Path:
-    """Folder the reference figures are read from: the repository's shared copy if present, else the packaged one."""
-    if all((REPOSITORY_REFERENCE / name).is_file() for name in REFERENCE_FILES):
-        return REPOSITORY_REFERENCE
-    return PACKAGED_REFERENCE
-
-
 def read_reference(name: str) -> pd.DataFrame:
-    """One reference CSV (postcodes always come from the packaged copy)."""
-    folder = PACKAGED_REFERENCE if name == POSTCODE_FILE else reference_dir()
-    return pd.read_csv(folder / name)
+    """One CSV of :data:`PACKAGED_REFERENCE`."""
+    return pd.read_csv(PACKAGED_REFERENCE / name)
 
 
 @dataclass(frozen=True)
@@ -242,7 +232,7 @@ def fit_inputs(female_share: float, mean_age: float, sd_age: float, previous_sta
     digest = hashlib.sha256()
     for name in REFERENCE_FILES:
         digest.update(name.encode())
-        digest.update((reference_dir() / name).read_bytes())
+        digest.update((PACKAGED_REFERENCE / name).read_bytes())
     return {
         "female_share": float(female_share),
         "mean_age": float(mean_age),

@@ -147,8 +147,8 @@ def test_threshold_maximises_expected_f1():
 
 
 @pytest.fixture(scope="module")
-def fixture_dir(tmp_path_factory) -> Path:
-    return write_fixture(tmp_path_factory.mktemp("linkage") / "data", n_children=300, seed=1)
+def fixture_dir(linkage_folder) -> Path:
+    return linkage_folder
 
 
 @pytest.fixture(scope="module")
@@ -315,11 +315,22 @@ def test_missing_identifiers(tmp_path):
         assert row.child == pseudonymiser.child_pseudonyms(pd.Series([true_child], dtype="string")).iloc[0]
 
 
+def test_every_field_of_linkage_quality_json_is_documented(linked_out):
+    """docs/outputs.md (outcomes.outputs) describes exactly the fields a run writes (this one is synthetic and
+    links probabilistically, so every optional field is there)."""
+    from outcomes.outputs import LINKAGE_QUALITY_FIELDS, SOURCE_COUNT_FIELDS
+
+    quality = json.loads((linked_out / "linkage_quality.json").read_text())
+    assert set(quality) == set(LINKAGE_QUALITY_FIELDS)
+    for name, counts in quality["counts"].items():
+        assert set(counts) == set(SOURCE_COUNT_FIELDS), name
+
+
 def test_linking_twice_gives_byte_identical_outputs_even_in_chunks(fixture_dir, linked_out, tmp_path, monkeypatch):
     # The second run scores the records in chunks of 300 (as a national source is scored): nothing may change.
-    import outcomes.linkage.probabilistic as probabilistic
+    from outcomes.linkage.probabilistic import inference
 
-    monkeypatch.setattr(probabilistic, "PREDICT_CHUNK_RECORDS", 300)
+    monkeypatch.setattr(inference, "PREDICT_CHUNK_RECORDS", 300)
     again = tmp_path / "again"
     result = CliRunner().invoke(
         cli, ["link", str(fixture_dir), "--out", str(again), "--sources", str(fixture_dir / "unlinked")]
@@ -333,15 +344,14 @@ def test_linking_twice_gives_byte_identical_outputs_even_in_chunks(fixture_dir, 
 
 
 @pytest.mark.slow
-def test_cli_links_the_synthetic_folder(tmp_path):
-    # The documented round trip: `outcomes synth --out D`, then `outcomes link D --out O --sources D/unlinked`.
-    data, out = tmp_path / "synthetic", tmp_path / "out"
-    made = CliRunner().invoke(cli, ["synth", "--out", str(data), "--scale", "0.2", "--seed", "3"])
-    assert made.exit_code == 0, made.output
+def test_cli_links_the_synthetic_folder(small_cohort, tmp_path):
+    # The documented round trip: `outcomes synth --out D` (the session's small cohort, tests/conftest.py,
+    # asserts it succeeded), then `outcomes link D --out O --sources D/unlinked`.
+    data, out = small_cohort, tmp_path / "out"
     linked = CliRunner().invoke(cli, ["link", str(data), "--out", str(out), "--sources", str(data / "unlinked")])
     assert linked.exit_code == 0, linked.output
     quality = json.loads((out / "linkage_quality.json").read_text())
-    records = sum(len(pd.read_parquet(data / "unlinked" / f"{table}.parquet")) for table in FOLLOW_UP_TABLES)
+    records = sum(len(pd.read_csv(data / "unlinked" / f"{table}.csv")) for table in FOLLOW_UP_TABLES)
     assert quality["records"] == records > 0
     assert quality["f1"] >= 0.98 and quality["precision"] >= 0.98 and quality["recall"] >= 0.98
     assert "F1" in linked.output and f"{quality['linked']:,}" in linked.output

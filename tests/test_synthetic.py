@@ -1,7 +1,7 @@
 """Tests of the synthetic cohort: calibration to Table 3, contract validity, determinism, truth, linkage errors.
 
 Reference values: Table 3 of *Commissioning secure children's homes placements in England* (WWCSC, 2022),
-via ``../shared/reference`` (see its README). Tolerances are binomial standard errors at the published counts.
+as ``synthetic/reference`` ships it (see its README). Tolerances are binomial standard errors at the published counts.
 """
 
 from __future__ import annotations
@@ -22,9 +22,9 @@ DATA_END = pd.Timestamp("2024-03-31")
 
 
 @pytest.fixture(scope="session")
-def cohort(tmp_path_factory) -> Path:
-    """The scale-1 cohort, generated once for the whole session."""
-    return generate(tmp_path_factory.mktemp("synthetic") / "run1", seed=0)
+def cohort(national_cohort) -> Path:
+    """The scale-1 cohort (seed 0), generated once for the whole session (tests/conftest.py)."""
+    return national_cohort
 
 
 @pytest.fixture(scope="session")
@@ -303,23 +303,25 @@ def _digest(folder: Path) -> str:
 
 
 def test_same_seed_gives_identical_bytes(cohort, tmp_path):
-    again = generate(tmp_path / "run2", seed=0)
+    again = generate(tmp_path / "run2", seed=0, scale=1.0)  # as tests/conftest.py's national_cohort
     assert _digest(cohort) == _digest(again)
 
 
-def test_csv_format_loads_with_zero_rejects(tmp_path):
-    folder = generate(tmp_path / "csv", seed=3, fmt="csv", scale=0.5)
+def test_csv_format_loads_with_zero_rejects(small_cohort):
+    folder = small_cohort
     assert (folder / "children.csv").read_text().splitlines()[1].split(",")[2].count("-") == 1  # YYYY-MM
     result = load_data(folder)
     assert len(result.rejects) == 0, result.rejects.head(20).to_string()
 
 
-def test_packaged_reference_matches_shared():
-    if not calibration.REPOSITORY_REFERENCE.is_dir():
-        pytest.skip("no ../shared/reference beside this checkout")
-    for name in calibration.REFERENCE_FILES:
-        packaged = (calibration.PACKAGED_REFERENCE / name).read_bytes()
-        assert packaged == (calibration.REPOSITORY_REFERENCE / name).read_bytes(), name
+def test_reference_files_ship_in_the_package_with_their_sources():
+    """The generator reads only ``synthetic/reference``, whose README names the source of every file it reads."""
+    readme = (calibration.PACKAGED_REFERENCE / "README.md").read_text(encoding="utf-8")
+    for name in (*calibration.REFERENCE_FILES, calibration.POSTCODE_FILE):
+        assert (calibration.PACKAGED_REFERENCE / name).is_file(), name
+        assert f"| {name} |" in readme, name
+    for module in Path(calibration.__file__).parent.glob("*.py"):
+        assert '"shared"' not in module.read_text(encoding="utf-8"), module.name
 
 
 @pytest.mark.slow
