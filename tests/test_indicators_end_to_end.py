@@ -27,9 +27,8 @@ WINDOWS = (6, 12, 24)
 
 
 @pytest.fixture(scope="session")
-def synthetic_folder(tmp_path_factory) -> Path:
-    synthetic = pytest.importorskip("synthetic")
-    return synthetic.generate(tmp_path_factory.mktemp("synthetic") / "data", seed=0, scale=1.0, fmt="parquet")
+def synthetic_folder(national_cohort) -> Path:
+    return national_cohort
 
 
 @pytest.fixture(scope="session")
