@@ -60,6 +60,7 @@ RISK_WINDOWS_MONTHS = (6, 12, 24)
 SPLINE_DF = 3
 SPLINE_CONTRASTS_NIGHTS = (30, 60, 180, 365)
 SPLINE_REFERENCE_NIGHTS = 90
+AT_RISK_MONTHS = (0, 6, 12, 18, 24, 30, 36)
 EXTRA_TERMS = (d.FEMALE, d.BEHAVIOUR_COUNT, d.EXIT_YEAR)
 
 
@@ -141,10 +142,13 @@ def run(tables: dict[str, pd.DataFrame], settings, truth: dict | None = None) ->
     event_fit = models.fit_cox(referral, d.GENERATOR_TERMS, model="cox")
 
     truth_risk = true_values.age_limited_risk(referral, truth, RISK_WINDOWS_MONTHS)
-    curve_tables = []
+    curve_tables, risk_tables = [], []
     for endpoint, frame in ((d.NEXT_REFERRAL, referral), (d.NEXT_ADMISSION, admission)):
         table, curves = incidence.curves_by_pathway(frame, endpoint, threshold=threshold, pathways=PATHWAYS)
         curve_tables.append(table)
+        risk_tables.append(
+            incidence.numbers_at_risk(frame, endpoint, threshold=threshold, pathways=PATHWAYS, months=AT_RISK_MONTHS)
+        )
         rows += _risk_rows(frame, curves, endpoint, threshold, truth_risk if endpoint is d.NEXT_REFERRAL else None)
     rows += _implied_rows(event_fit, limit_fit, referral, threshold, truth_risk)
 
@@ -154,11 +158,14 @@ def run(tables: dict[str, pd.DataFrame], settings, truth: dict | None = None) ->
         "cumulative_incidence": pd.concat(curve_tables, ignore_index=True),
         "survival_ph_checks": checks,
         "survival_phreg_agreement": agreement,
+        "survival_numbers_at_risk": pd.concat(risk_tables, ignore_index=True),
         "survival_follow_up": _follow_up_table(referral, admission, threshold),
     }
     from analyses.survival import figures
 
-    figs = figures.make_figures(estimates, result_tables["cumulative_incidence"])
+    figs = figures.make_figures(
+        estimates, result_tables["cumulative_incidence"], result_tables["survival_numbers_at_risk"]
+    )
     return AnalysisResult(NAME, TITLE, estimates, tables=result_tables, figures=figs, notes=notes)
 
 

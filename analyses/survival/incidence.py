@@ -177,6 +177,21 @@ def curves_by_pathway(
     return pd.concat(parts, ignore_index=True)[CURVE_COLUMNS], curves
 
 
+def numbers_at_risk(
+    frame: pd.DataFrame, endpoint: d.Endpoint, *, threshold: int, pathways: tuple[str, ...], months: tuple[int, ...]
+) -> pd.DataFrame:
+    """Leavers still followed beyond each month, for all leavers and each pathway; fewer than ``threshold`` left out."""
+    rows = []
+    groups = [("all", frame)] + [(p, frame[frame["pathway"] == p]) for p in pathways]
+    for pathway, group in groups:
+        days = group[d.DURATION].to_numpy(dtype=float)
+        for month in months:
+            at_risk = int((days > month * d.DAYS_PER_MONTH).sum())
+            if at_risk >= threshold:
+                rows.append({"endpoint": endpoint.name, "pathway": pathway, "month": month, "number_at_risk": at_risk})
+    return pd.DataFrame(rows, columns=["endpoint", "pathway", "month", "number_at_risk"])
+
+
 def risk_at(curve: Curve, months: float, method: str) -> tuple[float, float, float, float]:
     """Cumulative incidence at ``months`` with its 95% interval and standard error."""
     value, se = curve.at(np.floor(months * d.DAYS_PER_MONTH))
