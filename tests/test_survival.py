@@ -472,3 +472,62 @@ def test_a_level_without_events_is_not_estimable(referral) -> None:
     frame = pd.DataFrame(models.fit_cox(no_justice_events, d.GENERATOR_TERMS, model="cox").rows).set_index("term")
     assert frame.loc[d.JUSTICE, "status"] == "not_estimable" and "no events" in frame.loc[d.JUSTICE, "note"]
     assert (frame.drop(index=d.JUSTICE)["status"] == "ok").all()
+
+
+def test_follow_up_ends_at_the_event_the_age_limit_death_or_the_data_end() -> None:
+    """Hand-made leavers, one for each way follow-up ends; the 18th birthday is the first of the birth month."""
+    data_end = pd.Timestamp("2024-03-31")
+    discharge = pd.Timestamp("2021-01-01")
+    births = {
+        "A": "2006-01-01",  # referred 100 days after discharge, aged 15: the event
+        "B": "2003-02-01",  # 18 on 2021-02-01: the last day a referral can be made is 61 days before, so 0 days at risk
+        "C": "2006-01-01",  # died on 2022-01-01
+        "D": "2005-01-01",  # 18 on 2023-01-01, before the data end: the age limit ends follow-up
+        "E": "2008-01-01",  # followed to the data end
+    }
+    children = pd.DataFrame(
+        {
+            "child_id": list(births),
+            "sex": "1",
+            "birth_month": pd.to_datetime(list(births.values())),
+            "ethnicity": "WBRI",
+            "local_authority": "201",
+        }
+    )
+    stays = pd.DataFrame(
+        {
+            "stay_id": [f"S{c}" for c in births],
+            "child_id": list(births),
+            "urn": "SC1",
+            "referral_id": [f"R{c}" for c in births],
+            "admission_date": discharge - pd.Timedelta(days=100),
+            "discharge_date": discharge,
+            "pathway": "welfare",
+            "legal_basis": "s25",
+            "destination": "family",
+            "transition_plan": pd.array([True] * 5, dtype="boolean"),
+        }
+    )
+    referrals = pd.DataFrame(
+        {"referral_id": ["RA2"], "child_id": ["A"], "referral_date": [discharge + pd.Timedelta(days=100)]}
+    )
+    episodes = pd.DataFrame({"child_id": ["C"], "rec": ["E2"], "dec": [pd.Timestamp("2022-01-01")]})
+    tables = {"children": children, "stays": stays, "referrals": referrals, "care_episodes": episodes}
+    frame = d.time_to_next(d.leaver_frame(tables, data_end), tables, d.NEXT_REFERRAL).set_index("child_id")
+    assert frame[d.STATUS].to_dict() == {
+        "A": d.EVENT,
+        "B": d.AGE_LIMIT,
+        "C": d.DEATH,
+        "D": d.AGE_LIMIT,
+        "E": d.CENSORED,
+    }
+    last_day_d = (pd.Timestamp("2023-01-01") - pd.Timedelta(days=61) - discharge).days
+    assert frame[d.DURATION].to_dict() == {
+        "A": 100,
+        "B": 0,
+        "C": (pd.Timestamp("2022-01-01") - discharge).days,
+        "D": last_day_d,
+        "E": (data_end - discharge).days,
+    }
+    assert frame.loc["A", d.AGE_OVER_15] == 0 and frame.loc["A", d.SHORT_STAY] == 0
+    assert frame.loc["E", d.AGE_AT_EXIT] == 13

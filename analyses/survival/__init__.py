@@ -17,6 +17,7 @@
   cox_full                             plus sex, presented behaviours, destination, year of exit
   cox_length_of_stay_spline            length of stay as a natural cubic spline (ratios against 90
                                        nights)
+  cox_next_admission                   the generator's terms, for the time to the next admission
   cox_stratified                       only when a Schoenfeld test fails: stratified on the failing terms
   andersen_gill_recurrent_referral     every referral after the first discharge, counting process
   cox_cause_specific_reaching_18       cause-specific hazard of reaching 18, stratified by age at exit
@@ -109,6 +110,10 @@ def run(tables: dict[str, pd.DataFrame], settings, truth: dict | None = None) ->
     full_truth = {**true_values.null_ratios([*EXTRA_TERMS, *destination_terms]), **(ratios or {})} if ratios else None
     rows += models.fit_cox(full, full_terms, model="cox_full", truth=full_truth).rows
     rows += _spline_model(referral, ratios)
+    rows += models.fit_cox(
+        admission, d.GENERATOR_TERMS, model="cox_next_admission",
+        note="next admission: the re-referral hazard times the chance of a placement; no true value",
+    ).rows  # fmt: skip
 
     checks = models.schoenfeld_checks(referral, d.GENERATOR_TERMS)
     failing = checks.loc[~checks["proportional_hazards"].astype(bool), "term"].tolist() if len(checks) else []
@@ -130,7 +135,8 @@ def run(tables: dict[str, pd.DataFrame], settings, truth: dict | None = None) ->
         )
     agreement = models.phreg_agreement(referral, d.GENERATOR_TERMS)
 
-    ag_rows, ag_counts = models.fit_andersen_gill(referral, tables["referrals"], d.GENERATOR_TERMS)
+    spells = d.spells_at_risk_of_referral(referral, admission)
+    ag_rows, ag_counts = models.fit_andersen_gill(spells, tables["referrals"], d.GENERATOR_TERMS)
     rows += ag_rows
     limit_frame = referral.assign(**{d.EVENT_FLAG: (referral[d.STATUS] == d.AGE_LIMIT).astype(int)})
     limit_terms = [d.REMAND, d.JUSTICE, d.SHORT_STAY, d.PLAN]
@@ -152,7 +158,7 @@ def run(tables: dict[str, pd.DataFrame], settings, truth: dict | None = None) ->
         rows += _risk_rows(frame, curves, endpoint, threshold, truth_risk if endpoint is d.NEXT_REFERRAL else None)
     rows += _implied_rows(event_fit, limit_fit, referral, threshold, truth_risk)
 
-    estimates = estimates_frame(rows)
+    estimates = _suppress_small_counts(estimates_frame(rows), threshold)
     notes += _standard_notes(referral, ag_counts, threshold, truth is not None)
     result_tables = {
         "cumulative_incidence": pd.concat(curve_tables, ignore_index=True),
@@ -167,6 +173,19 @@ def run(tables: dict[str, pd.DataFrame], settings, truth: dict | None = None) ->
         estimates, result_tables["cumulative_incidence"], result_tables["survival_numbers_at_risk"]
     )
     return AnalysisResult(NAME, TITLE, estimates, tables=result_tables, figures=figs, notes=notes)
+
+
+def _suppress_small_counts(estimates: pd.DataFrame, threshold: int) -> pd.DataFrame:
+    """Blank ``n`` and ``events`` from 1 up to the threshold (they appear only on rows about small data)."""
+    out = estimates.copy()
+    for column in ("n", "events"):
+        values = pd.to_numeric(out[column], errors="coerce")
+        small = (values > 0) & (values < threshold)
+        out[column] = values.where(~small)
+        out.loc[small, "note"] = (
+            out.loc[small, "note"].astype(str) + f" ({column} below {threshold} suppressed)"
+        ).str.strip()
+    return out
 
 
 def _with_destination(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
@@ -296,6 +315,10 @@ def _follow_up_table(referral: pd.DataFrame, admission: pd.DataFrame, threshold:
     return pd.DataFrame(rows)
 
 
+def _count(value: int, threshold: int) -> str:
+    return str(value) if value == 0 or value >= threshold else f"fewer than {threshold}"
+
+
 def _standard_notes(referral: pd.DataFrame, ag_counts: dict, threshold: int, has_truth: bool) -> list[str]:
     missing_plan = int(referral[d.PLAN].isna().sum())
     notes = [
@@ -314,8 +337,10 @@ def _standard_notes(referral: pd.DataFrame, ag_counts: dict, threshold: int, has
         f"happened since the last month shown; a curve stops before fewer than {threshold} leavers are followed.",
         "Kaplan-Meier treats reaching 18 as censoring, so it estimates the risk in a world where nobody ages out; "
         "it is shown as a sensitivity and overstates the risk of re-referral.",
-        f"Andersen-Gill: {ag_counts.get('children', 0)} children, every referral after their first discharge, time "
-        "since that discharge, not at risk while in a secure home; its ratios describe all referrals and have no "
+        f"Andersen-Gill: {_count(ag_counts.get('children', 0), threshold)} children, "
+        f"{_count(ag_counts.get('referred_twice_or_more', 0), threshold)} of them referred twice or more after their "
+        "first discharge; every referral counts, time runs from the first discharge, a child is not at risk while in a "
+        "secure home or after the last day a referral can be made; its ratios describe all referrals and have no "
         "counterpart in the generator (which restarts the clock at each discharge), so no true value is attached.",
     ]
     if has_truth:

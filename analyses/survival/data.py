@@ -181,3 +181,16 @@ def time_to_next(cohort: pd.DataFrame, tables: dict[str, pd.DataFrame], endpoint
     out[STATUS] = status.astype(int).to_numpy()
     out[EVENT_FLAG] = (out[STATUS] == EVENT).astype(int)
     return out
+
+
+def spells_at_risk_of_referral(referral: pd.DataFrame, admission: pd.DataFrame) -> pd.DataFrame:
+    """Each leaver's spell in the community: from discharge to the next admission, capped where referrals stop.
+
+    A referral that does not lead to a placement leaves the child at risk of
+    another, so a spell runs to the next admission (or the data end, or death)
+    and no further than the last day a referral can be made before 18.
+    ``referral`` and ``admission`` are :func:`time_to_next` frames of the same cohort.
+    """
+    last_day = referral["turns_18"] - pd.Timedelta(days=REFERRAL_AGE_LIMIT_DAYS + 1) - referral["index_date"]
+    limit = last_day.dt.days.clip(lower=0).to_numpy()
+    return referral.assign(**{DURATION: np.minimum(admission[DURATION].to_numpy(), limit)})
