@@ -15,7 +15,8 @@ analysis fits
 
 For each true parameter it reports, over the seeds: the mean estimate, the
 bias (mean estimate minus truth), the empirical standard error of the
-estimate and the mean model standard error (ratios and rates on the log
+error (estimate minus truth: for a fixed parameter the spread of the
+estimate) and the mean model standard error (ratios and rates on the log
 scale, where the intervals are built), and the coverage of the 95% interval
 with its Monte Carlo standard error, sqrt(p (1 - p) / seeds).
 
@@ -125,7 +126,8 @@ def summarise(runs: pd.DataFrame) -> pd.DataFrame:
                 "relative_bias_percent": 100 * ((group["estimate"] - group["true_value"]) / group["true_value"]).mean(),
                 "se_scale": "log" if group["scale"].iloc[0] != "risk" else "risk",
                 "bias_on_se_scale": (group["point"] - group["point_true"]).mean(),
-                "empirical_se": group["point"].std(ddof=1),
+                # Spread of the error, so that risks (whose truth is that seed's own) compare with the model SE too.
+                "empirical_se": (group["point"] - group["point_true"]).std(ddof=1),
                 "mean_model_se": group["se"].mean(),
                 "coverage_percent": 100 * coverage,
                 "coverage_mc_se_percent": 100 * np.sqrt(coverage * (1 - coverage) / seeds),

@@ -371,10 +371,8 @@ def test_command_writes_estimates_curves_figures_and_diagnostics(cli_out: Path, 
     assert (ok["estimate"] != "").all()
     # Every estimate has its interval, except the implied risks, whose note says they have none.
     no_interval = ok[ok["ci_lower"] == ""]
-    assert (
-        set(no_interval["model"]) == {"cause_specific_implied"}
-        and no_interval["note"].str.contains("no interval").all()
-    )
+    assert set(no_interval["model"]) == {"cause_specific_implied", "cox_baseline_cumulative_hazard"}
+    assert no_interval["note"].str.contains("no interval").all()
     assert (written.loc[written["status"] != "ok", "note"] != "").all()
     # No identifier reaches the outputs.
     text = "".join(p.read_text(encoding="utf-8") for p in cli_out.glob("*.csv"))
@@ -531,3 +529,20 @@ def test_follow_up_ends_at_the_event_the_age_limit_death_or_the_data_end() -> No
     }
     assert frame.loc["A", d.AGE_OVER_15] == 0 and frame.loc["A", d.SHORT_STAY] == 0
     assert frame.loc["E", d.AGE_AT_EXIT] == 13
+
+
+def test_cox_baseline_cumulative_hazard_matches_the_piecewise_exponential_one(estimates, truth) -> None:
+    """Breslow's H0 (no interval of its own) against H0 built from the piecewise-exponential rates, and the truth."""
+    from analyses.survival import truth as true_values
+
+    cox = rows(estimates, "cox_baseline_cumulative_hazard")
+    pwe = rows(estimates, "piecewise_exponential")
+    rates = [pwe.loc[f"baseline_rate_{label}", "estimate"] for label in models.band_labels()]
+    for months in (3, 6, 12, 24):
+        row = cox.loc[f"cumulative_hazard_{months}m"]
+        at = np.floor(months * d.DAYS_PER_MONTH) / d.DAYS_PER_MONTH
+        from_pwe = true_values.cumulative_baseline(at, models.BAND_BREAKS_MONTHS, rates)[0]
+        assert row["estimate"] == pytest.approx(from_pwe, rel=0.05), months
+        hazard = truth["parameters"]["rereferral_hazard"]
+        expected = true_values.cumulative_baseline(at, hazard["breaks_months"], hazard["baseline_per_month"])[0]
+        assert row["true_value"] == pytest.approx(expected)

@@ -13,6 +13,7 @@
                                        hazard ratios; SEs clustered by child
   cox                                  cause-specific Cox model of the next referral (lifelines), the
                                        generator's terms; SEs clustered by child
+  cox_baseline_cumulative_hazard       its Breslow baseline cumulative hazard at 3, 6, 12, 24 months
   cox_cluster_home                     the same, SEs clustered by home (sensitivity)
   cox_full                             plus sex, presented behaviours, destination, year of exit
   cox_length_of_stay_spline            length of stay as a natural cubic spline (ratios against 90
@@ -62,6 +63,7 @@ SPLINE_DF = 3
 SPLINE_CONTRASTS_NIGHTS = (30, 60, 180, 365)
 SPLINE_REFERENCE_NIGHTS = 90
 AT_RISK_MONTHS = (0, 6, 12, 18, 24, 30, 36)
+BASELINE_MONTHS = (3, 6, 12, 24)
 EXTRA_TERMS = (d.FEMALE, d.BEHAVIOUR_COUNT, d.EXIT_YEAR)
 
 
@@ -77,8 +79,30 @@ def fit_generator_models(frame: pd.DataFrame, truth: dict | None = None) -> list
         truth_baseline=base[1] if base else None,
         breaks=base[0] if base else models.BAND_BREAKS_MONTHS,
     )
-    rows += models.fit_cox(frame, d.GENERATOR_TERMS, model="cox", truth=ratios).rows
+    cox = models.fit_cox(frame, d.GENERATOR_TERMS, model="cox", truth=ratios)
+    rows += cox.rows
+    rows += _cox_baseline_rows(cox, base)
     return rows
+
+
+def _cox_baseline_rows(cox: models.CoxFit, base) -> list[dict]:
+    """Breslow's baseline cumulative hazard of the Cox model for the reference leaver (all terms 0), no interval."""
+    model = "cox_baseline_cumulative_hazard"
+    terms = [f"cumulative_hazard_{m}m" for m in BASELINE_MONTHS]
+    if cox.fitter is None or len(cox.fitter.params_) != len(d.GENERATOR_TERMS):
+        return models.not_estimable(model, terms, "the cox model could not be fitted with every term")
+    days = np.floor(np.array(BASELINE_MONTHS) * d.DAYS_PER_MONTH)
+    reference = pd.DataFrame([dict.fromkeys(d.GENERATOR_TERMS, 0.0)])
+    values = cox.fitter.predict_cumulative_hazard(reference, times=days).to_numpy()[:, 0]
+    true = true_values.cumulative_baseline(days / d.DAYS_PER_MONTH, *base) if base else [np.nan] * len(days)
+    return [
+        {
+            "model": model, "term": term, "estimate": float(v), "scale": "cumulative_hazard", "n": len(cox.design.frame),
+            "events": cox.design.events, "true_value": float(t),
+            "note": "Breslow estimate for a welfare leaver aged 15 after 90 nights or more, no plan; no interval",
+        }
+        for term, v, t in zip(terms, values, true, strict=True)
+    ]  # fmt: skip
 
 
 def run(tables: dict[str, pd.DataFrame], settings, truth: dict | None = None) -> AnalysisResult:
