@@ -113,7 +113,8 @@ def summarise(runs: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for (model, term), group in runs.groupby(["model", "term"], sort=False):
         seeds = len(group)
-        coverage = group["covered"].mean()
+        has_interval = group["ci_lower"].notna()
+        coverage = group.loc[has_interval, "covered"].mean() if has_interval.any() else np.nan
         rows.append(
             {
                 "model": model,
@@ -128,9 +129,11 @@ def summarise(runs: pd.DataFrame) -> pd.DataFrame:
                 "bias_on_se_scale": (group["point"] - group["point_true"]).mean(),
                 # Spread of the error, so that risks (whose truth is that seed's own) compare with the model SE too.
                 "empirical_se": (group["point"] - group["point_true"]).std(ddof=1),
-                "mean_model_se": group["se"].mean(),
+                "mean_model_se": group["se"].mean() if has_interval.any() else np.nan,
                 "coverage_percent": 100 * coverage,
-                "coverage_mc_se_percent": 100 * np.sqrt(coverage * (1 - coverage) / seeds),
+                "coverage_mc_se_percent": 100 * np.sqrt(coverage * (1 - coverage) / has_interval.sum())
+                if has_interval.any()
+                else np.nan,
             }
         )
     return pd.DataFrame(rows)
@@ -150,14 +153,20 @@ def markdown(summary: pd.DataFrame, runs: pd.DataFrame) -> str:
         "risk scale, the truth being that seed's age-limited risk averaged over its leavers. Coverage is of the 95% "
         "interval, with its Monte Carlo standard error.",
         "",
-        "| model | term | true | mean estimate | bias | bias (SE scale) | empirical SE | mean model SE | coverage % (MC SE) |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| model | term | seeds | true | mean estimate | bias | bias (SE scale) | empirical SE | mean model SE | "
+        "coverage % (MC SE) |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for row in summary.itertuples(index=False):
+        model_se = "no interval" if np.isnan(row.mean_model_se) else f"{row.mean_model_se:.4f}"
+        coverage = (
+            "no interval"
+            if np.isnan(row.coverage_percent)
+            else f"{row.coverage_percent:.1f} ({row.coverage_mc_se_percent:.1f})"
+        )
         lines.append(
-            f"| {row.model} | {row.term} | {row.true_value:.4f} | {row.mean_estimate:.4f} | {row.bias:+.4f} | "
-            f"{row.bias_on_se_scale:+.4f} | {row.empirical_se:.4f} | {row.mean_model_se:.4f} | "
-            f"{row.coverage_percent:.1f} ({row.coverage_mc_se_percent:.1f}) |"
+            f"| {row.model} | {row.term} | {row.seeds} | {row.true_value:.4f} | {row.mean_estimate:.4f} | "
+            f"{row.bias:+.4f} | {row.bias_on_se_scale:+.4f} | {row.empirical_se:.4f} | {model_se} | {coverage} |"
         )
     return "\n".join(lines) + "\n"
 

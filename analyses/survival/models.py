@@ -361,7 +361,7 @@ def fit_piecewise_exponential(
                 name,
                 fitted.params[i],
                 fitted.bse[i],
-                fitted.pvalues[i],
+                np.nan if is_band else fitted.pvalues[i],  # a test of a rate of 1 a month means nothing
                 len(design_.frame),
                 int(band_events.get(baseline_terms.index(name), 0)) if is_band else design_.events,
                 scale="rate_per_month" if is_band else "hazard_ratio",
