@@ -546,3 +546,21 @@ def test_cox_baseline_cumulative_hazard_matches_the_piecewise_exponential_one(es
         hazard = truth["parameters"]["rereferral_hazard"]
         expected = true_values.cumulative_baseline(at, hazard["breaks_months"], hazard["baseline_per_month"])[0]
         assert row["true_value"] == pytest.approx(expected)
+
+
+def test_no_events_gives_not_estimable_rows_and_no_small_count_leaks(tables) -> None:
+    children = tables["children"]["child_id"].iloc[:15]
+    small = {
+        name: (frame[frame["child_id"].isin(children)] if name in ("children", "stays") else frame)
+        for name, frame in tables.items()
+    }
+    small["referrals"] = tables["referrals"].iloc[:0]
+    out = _run(small)
+    _assert_no_silent_nan(out)
+    for model in ("cox", "piecewise_exponential", "andersen_gill_recurrent_referral"):
+        part = out[out["model"] == model]
+        assert (part["status"] == "not_estimable").all() and part["note"].str.contains("no events").all(), model
+    for column in ("n", "events"):
+        values = pd.to_numeric(out[column], errors="coerce").dropna()
+        assert ((values == 0) | (values >= THRESHOLD)).all(), column
+    assert not out["note"].str.contains(r"\b[1-3] events", regex=True).any()

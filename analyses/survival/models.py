@@ -88,7 +88,11 @@ def design(
     elif result.events == 0:
         result.reason = "no events: nobody was seen to have the event"
     elif parameters and result.events < MIN_EVENTS_PER_PARAMETER * parameters:
-        result.reason = f"{result.events} events for {parameters} parameters: fewer than {MIN_EVENTS_PER_PARAMETER} events per parameter"
+        # The count itself goes in the events column, where small counts are suppressed.
+        result.reason = (
+            f"fewer than {MIN_EVENTS_PER_PARAMETER} events per parameter ({parameters} parameters, "
+            f"{MIN_EVENTS_PER_PARAMETER * parameters} events needed)"
+        )
     return result
 
 
