@@ -258,7 +258,7 @@ def test_aalen_johansen_risks_match_the_age_limited_truth(estimates, generator_t
 
 
 def test_kaplan_meier_overstates_the_risk(estimates, generator_truth) -> None:
-    aj, km = rows(estimates, "aalen_johansen_next_referral"), rows(estimates, "kaplan_meier_next_referral")
+    aj, km = rows(estimates, "aalen_johansen_next_referral"), rows(estimates, "kaplan_meier_sensitivity_next_referral")
     for window in WINDOWS:
         assert km.loc[f"risk_{window}m_all", "estimate"] > aj.loc[f"risk_{window}m_all", "estimate"]
     # By 12 and 24 months, when many leavers have aged out, Kaplan-Meier's whole interval lies above the truth.

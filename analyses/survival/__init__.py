@@ -23,7 +23,7 @@
   andersen_gill_recurrent_referral     every referral after the first discharge, counting process
   cox_cause_specific_reaching_18       cause-specific hazard of reaching 18, stratified by age at exit
   aalen_johansen_<endpoint>            risk by 6, 12, 24 months, reaching 18 and death competing
-  kaplan_meier_<endpoint>              the same ignoring competing events (sensitivity: overstates)
+  kaplan_meier_sensitivity_<endpoint>  the same ignoring competing events (sensitivity: overstates)
   cause_specific_implied               the risk implied by the two cause-specific Cox models
   ===================================  ==============================================================
 
@@ -284,7 +284,7 @@ def _spline_model(frame: pd.DataFrame, ratios: dict | None) -> list[dict]:
 def _risk_rows(frame, curves, endpoint, threshold, truth_risk) -> list[dict]:
     rows = []
     for (method, pathway), curve in sorted(curves.items()):
-        model = f"{method.split('_sensitivity')[0]}_{endpoint.name}"
+        model = f"{method}_{endpoint.name}"
         group = frame if pathway == "all" else frame[frame["pathway"] == pathway]
         for window in RISK_WINDOWS_MONTHS:
             term = f"risk_{window}m_{pathway}"

@@ -429,7 +429,8 @@ def fit_andersen_gill(frame: pd.DataFrame, referrals: pd.DataFrame, terms: Seque
         model=model,
         cluster="child_id",
         entry="start_days",
-        note="time since the child's first discharge; all referrals counted; no true value (see notes)",
+        note="time since the child's first discharge; all referrals counted; n counts (start, stop] intervals; "
+        "no true value (see notes)",
     )
     return fit.rows, counts
 
