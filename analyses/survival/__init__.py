@@ -64,6 +64,7 @@ SPLINE_CONTRASTS_NIGHTS = (30, 60, 180, 365)
 SPLINE_REFERENCE_NIGHTS = 90
 AT_RISK_MONTHS = (0, 6, 12, 18, 24, 30, 36)
 BASELINE_MONTHS = (3, 6, 12, 24)
+MIN_CLUSTERS = 30
 EXTRA_TERMS = (d.FEMALE, d.BEHAVIOUR_COUNT, d.EXIT_YEAR)
 
 
@@ -128,6 +129,12 @@ def run(tables: dict[str, pd.DataFrame], settings, truth: dict | None = None) ->
         note="standard errors clustered by home",
     ).rows  # fmt: skip
 
+    homes = int(referral["urn"].nunique())
+    if homes < MIN_CLUSTERS:
+        notes.append(
+            f"cox_cluster_home rests on {homes} homes: sandwich standard errors from fewer than {MIN_CLUSTERS} "
+            "clusters are unreliable and usually too small, so read it as a sensitivity, not as a better interval."
+        )
     # The fuller model of the issue: the generator's terms and the ones it leaves out (true ratio 1).
     full, destination_terms = _with_destination(referral)
     full_terms = [*d.GENERATOR_TERMS, *EXTRA_TERMS, *destination_terms]
