@@ -1,0 +1,566 @@
+"""The survival analysis of re-referral, checked against the synthetic generator's truth and independent references.
+
+One synthetic cohort (seed 0, the project's default seed, scale 1, referrals
+2017-2021, data end 2024-03-31) is generated per module; seed 0 was the first
+and only seed looked at for these tests. ``outcomes analyse survival`` runs on
+it once through the command line, and ``analyses.survival.run`` once in
+process (to check that the outputs are byte-identical).
+
+What the truth tests assert, and why. On seed 0 every one of the 5 true
+hazard ratios lies inside its 95% interval in both the piecewise-exponential
+and the Cox model, and each of the 5 true baseline rates inside its interval:
+15 intervals, so on an arbitrary seed at least one would miss with a fair
+chance (about 40%) even when every interval is right. These tests are
+therefore a check that the models are wired to the right data and coding on
+one fixed cohort, not a coverage claim; coverage over 100 seeds is measured
+by ``benchmarks/recovery_survival.py`` (table in ``benchmarks/results/``).
+
+The age-limited true risk of re-referral is recomputed here from the
+generator itself: the simulation is rerun with the same seed (its stays carry
+the transition plan before the 3% that the output leaves unrecorded), and each
+leaver's risk by t months is 1 - exp(-H0(min(t, L)) exp(eta)) with L the days
+until 60 days before the 18th birthday, exactly as ``draw_rereferrals`` keeps
+a re-referral.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analyses.survival import data as d
+from analyses.survival import incidence, models
+
+pytestmark = pytest.mark.slow
+
+SEED = 0
+OPTIONS = {"scale": 1.0, "start_year": 2017, "end_year": 2021, "data_end": "2024-03-31"}
+THRESHOLD = 4  # Settings().suppression_threshold
+WINDOWS = (6, 12, 24)
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory) -> Path:
+    import synthetic
+
+    return synthetic.generate(tmp_path_factory.mktemp("survival") / "data", seed=SEED, **OPTIONS)
+
+
+@pytest.fixture(scope="module")
+def truth(folder: Path) -> dict:
+    return json.loads((folder / "truth.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def tables(folder: Path) -> dict[str, pd.DataFrame]:
+    from outcomes.loading import load_data
+
+    return load_data(folder).tables
+
+
+@pytest.fixture(scope="module")
+def cli_out(folder: Path, tmp_path_factory) -> Path:
+    from outcomes.cli import main
+
+    out = tmp_path_factory.mktemp("survival_out")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert main(["analyse", "survival", str(folder), "--out", str(out), "--truth", str(folder / "truth.json")]) == 0
+    return out
+
+
+@pytest.fixture(scope="module")
+def result(tables, truth):
+    from analyses.survival import run
+    from outcomes.config import Settings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return run(tables, Settings(), truth=truth)
+
+
+@pytest.fixture(scope="module")
+def estimates(result) -> pd.DataFrame:
+    return result.to_frame()
+
+
+@pytest.fixture(scope="module")
+def referral(tables) -> pd.DataFrame:
+    return d.time_to_next(d.leaver_frame(tables, OPTIONS["data_end"]), tables, d.NEXT_REFERRAL)
+
+
+@pytest.fixture(scope="module")
+def generator_truth() -> dict[int, float]:
+    """Age-limited true risk by each window, from a rerun of the generator's simulation (see module docstring)."""
+    from synthetic.parameters import defaults
+    from synthetic.simulation import DAYS_PER_MONTH, Simulator, add_years, baseline_cumulative_hazard
+
+    sim = Simulator(defaults(), seed=SEED, **OPTIONS)
+    run = sim.run()
+    stays = run.stays[run.stays["discharge_day"] >= 0]
+    birth = run.children.set_index("child_index").loc[stays["child_index"], "birth_month"].to_numpy()
+    discharge = stays["discharge_day"].to_numpy()
+    eta = sim.rereferral_linear_predictor(
+        stays["pathway"].to_numpy(),
+        discharge - stays["admission_day"].to_numpy(),
+        np.floor((discharge - birth) / 365.25),
+        stays["transition_plan"].to_numpy() == 1,
+    )
+    last_day = add_years(birth, 18) - 61 - discharge
+    out = {}
+    for window in WINDOWS:
+        days = np.minimum(np.floor(window * DAYS_PER_MONTH), np.maximum(last_day, 0))
+        out[window] = float(np.mean(1 - np.exp(-baseline_cumulative_hazard(days / DAYS_PER_MONTH) * np.exp(eta))))
+    return out
+
+
+def rows(estimates: pd.DataFrame, model: str) -> pd.DataFrame:
+    return estimates[estimates["model"] == model].set_index("term")
+
+
+# --- recovery of the generator's parameters ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("model", ["piecewise_exponential", "cox"])
+def test_true_hazard_ratios_lie_inside_their_intervals(estimates, truth, model) -> None:
+    table = rows(estimates, model)
+    true_ratios = truth["parameters"]["rereferral_hazard"]["hazard_ratio"]
+    assert set(true_ratios) == set(d.GENERATOR_TERMS)
+    for term, value in true_ratios.items():
+        row = table.loc[term]
+        assert row["status"] == "ok" and row["scale"] == "hazard_ratio"
+        assert row["true_value"] == pytest.approx(value)
+        assert row["ci_lower"] <= value <= row["ci_upper"], (model, term, row.to_dict())
+
+
+def test_true_baseline_rates_lie_inside_their_intervals(estimates, truth) -> None:
+    table = rows(estimates, "piecewise_exponential")
+    hazard = truth["parameters"]["rereferral_hazard"]
+    assert hazard["breaks_months"] == list(models.BAND_BREAKS_MONTHS)
+    labels = models.band_labels(hazard["breaks_months"])
+    assert labels == ["0-3m", "3-6m", "6-12m", "12-24m", "24m+"]
+    for label, rate in zip(labels, hazard["baseline_per_month"], strict=True):
+        row = table.loc[f"baseline_rate_{label}"]
+        assert row["scale"] == "rate_per_month" and row["true_value"] == pytest.approx(rate)
+        assert row["ci_lower"] <= rate <= row["ci_upper"], (label, row.to_dict())
+
+
+def test_piecewise_exponential_and_cox_agree(estimates) -> None:
+    """Same data, same terms: the two likelihoods give ratios within a few per cent of each other."""
+    pwe, cox = rows(estimates, "piecewise_exponential"), rows(estimates, "cox")
+    for term in d.GENERATOR_TERMS:
+        assert np.log(pwe.loc[term, "estimate"] / cox.loc[term, "estimate"]) == pytest.approx(0, abs=0.02)
+
+
+def test_cox_agrees_with_statsmodels_phreg_coefficient_by_coefficient(result) -> None:
+    table = result.tables["survival_phreg_agreement"].set_index("term")
+    assert list(table.index) == list(d.GENERATOR_TERMS)
+    for term, row in table.iterrows():
+        assert row["lifelines_coef"] == pytest.approx(row["statsmodels_coef"], abs=1e-5), term
+        assert row["lifelines_se"] == pytest.approx(row["statsmodels_se"], rel=1e-4), term
+        # statsmodels' score residuals use Breslow's handling of ties, lifelines' Efron's: close, not equal.
+        assert row["lifelines_robust_se"] == pytest.approx(row["statsmodels_robust_se"], rel=5e-3), term
+
+
+def test_cox_estimates_are_lifelines_own(result, referral) -> None:
+    """The published Cox row is lifelines' fit with SEs clustered by child, nothing lost on the way."""
+    from lifelines import CoxPHFitter
+
+    design = models.design(referral, d.GENERATOR_TERMS)
+    fit = CoxPHFitter().fit(
+        design.frame[[d.DURATION, d.EVENT_FLAG, "child_id", *d.GENERATOR_TERMS]],
+        d.DURATION,
+        d.EVENT_FLAG,
+        cluster_col="child_id",
+    )
+    table = rows(result.to_frame(), "cox")
+    for term in d.GENERATOR_TERMS:
+        assert table.loc[term, "estimate"] == pytest.approx(np.exp(fit.params_[term]), rel=1e-9)
+        assert table.loc[term, "ci_upper"] == pytest.approx(
+            np.exp(fit.params_[term] + models.Z * fit.standard_errors_[term]), rel=1e-9
+        )
+        assert table.loc[term, "events"] == design.events == int(design.frame[d.EVENT_FLAG].sum())
+    home = rows(result.to_frame(), "cox_cluster_home")
+    assert np.allclose(home.loc[list(d.GENERATOR_TERMS), "estimate"], table.loc[list(d.GENERATOR_TERMS), "estimate"])
+    assert not np.allclose(
+        home.loc[list(d.GENERATOR_TERMS), "ci_lower"], table.loc[list(d.GENERATOR_TERMS), "ci_lower"]
+    )
+
+
+def test_terms_outside_the_generator_have_true_ratio_one_and_cover_it(estimates) -> None:
+    full = rows(estimates, "cox_full")
+    extra = [t for t in full.index if t not in d.GENERATOR_TERMS]
+    assert {d.FEMALE, d.BEHAVIOUR_COUNT, d.EXIT_YEAR} <= set(extra)
+    assert any(t.startswith("destination_") for t in extra)
+    assert (full.loc[extra, "true_value"] == 1.0).all()
+    # 13 null terms at 95%: allow one miss by chance, not more.
+    missed = [t for t in extra if not (full.loc[t, "ci_lower"] <= 1 <= full.loc[t, "ci_upper"])]
+    assert len(missed) <= 1, missed
+
+
+def test_schoenfeld_checks_cover_every_term_and_name_the_action(result, estimates) -> None:
+    checks = result.tables["survival_ph_checks"]
+    assert sorted(checks["term"]) == sorted(d.GENERATOR_TERMS)
+    assert checks["p_value"].between(0, 1).all()
+    failing = checks[checks["p_value"] < models.PH_TEST_ALPHA]
+    assert (checks["proportional_hazards"] == (checks["p_value"] >= models.PH_TEST_ALPHA)).all()
+    assert (failing["action"] != "none").all() and (
+        checks.loc[~checks.index.isin(failing.index), "action"] == "none"
+    ).all()
+    assert ("cox_stratified" in set(estimates["model"])) == (len(failing) > 0)
+    assert any("Schoenfeld" in note for note in result.notes)
+
+
+def test_schoenfeld_check_catches_a_hazard_ratio_that_changes_over_time() -> None:
+    """A covariate that doubles the hazard early and halves it late fails the test; a stratified refit is named."""
+    rng = np.random.default_rng(1)
+    n = 1500
+    x = rng.integers(0, 2, n).astype(float)
+    # Piecewise hazard: 0.1 per month; ratio 3 in the first 6 months, 1/3 after.
+    first = rng.exponential(1 / (0.1 * np.where(x == 1, 3.0, 1.0)))
+    late = 6 + rng.exponential(1 / (0.1 * np.where(x == 1, 1 / 3, 1.0)))
+    months = np.where(first < 6, first, late)
+    censor = rng.uniform(1, 36, n)
+    frame = pd.DataFrame(
+        {
+            d.DURATION: np.ceil(np.minimum(months, censor) * d.DAYS_PER_MONTH),
+            d.EVENT_FLAG: (months <= censor).astype(int),
+            "x": x,
+            "other": rng.normal(size=n),
+        }
+    )
+    checks = models.schoenfeld_checks(frame, ["x", "other"]).set_index("term")
+    assert checks.loc["x", "p_value"] < 1e-6 and not checks.loc["x", "proportional_hazards"]
+    assert checks.loc["x", "action"].startswith("stratified")
+
+
+# --- cumulative incidence against the truth --------------------------------------------------------------
+
+
+def test_analysis_truth_matches_the_generator(estimates, generator_truth) -> None:
+    """analyses/survival/truth.py (from truth.json and the data) agrees with the rerun generator."""
+    aj = rows(estimates, "aalen_johansen_next_referral")
+    for window in WINDOWS:
+        assert aj.loc[f"risk_{window}m_all", "true_value"] == pytest.approx(generator_truth[window], abs=0.002)
+
+
+def test_aalen_johansen_risks_match_the_age_limited_truth(estimates, generator_truth) -> None:
+    aj = rows(estimates, "aalen_johansen_next_referral")
+    for window in WINDOWS:
+        row = aj.loc[f"risk_{window}m_all"]
+        assert row["scale"] == "risk"
+        assert row["ci_lower"] <= generator_truth[window] <= row["ci_upper"], (window, row.to_dict())
+
+
+def test_kaplan_meier_overstates_the_risk(estimates, generator_truth) -> None:
+    aj, km = rows(estimates, "aalen_johansen_next_referral"), rows(estimates, "kaplan_meier_sensitivity_next_referral")
+    for window in WINDOWS:
+        assert km.loc[f"risk_{window}m_all", "estimate"] > aj.loc[f"risk_{window}m_all", "estimate"]
+    # By 12 and 24 months, when many leavers have aged out, Kaplan-Meier's whole interval lies above the truth.
+    for window in (12, 24):
+        assert km.loc[f"risk_{window}m_all", "ci_lower"] > generator_truth[window]
+
+
+def test_cause_specific_hazards_imply_the_same_risk_as_aalen_johansen(estimates) -> None:
+    aj, implied = rows(estimates, "aalen_johansen_next_referral"), rows(estimates, "cause_specific_implied")
+    for window in WINDOWS:
+        term = f"risk_{window}m_all"
+        assert aj.loc[term, "ci_lower"] <= implied.loc[term, "estimate"] <= aj.loc[term, "ci_upper"]
+    limit = rows(estimates, "cox_cause_specific_reaching_18")
+    assert (limit["status"] == "ok").all() and (limit["events"] > 100).all()
+
+
+def test_aalen_johansen_agrees_with_lifelines_and_a_hand_calculation() -> None:
+    from lifelines import AalenJohansenFitter
+
+    # Hand calculation: times 1..6, statuses event, competing, censored, event, event, competing.
+    times = np.array([1, 2, 3, 4, 5, 6], dtype=float)
+    status = np.array([1, 2, 0, 1, 1, 2])
+    curve = incidence.aalen_johansen(times, status)
+    # S(0)=1; t1: F=1/6, S=5/6; t2: S=4/6; t4 (3 at risk): F += 4/6*1/3; S=4/9; t5 (2 at risk): F += 4/9*1/2.
+    expected = {1: 1 / 6, 2: 1 / 6, 3: 1 / 6, 4: 1 / 6 + 2 / 9, 5: 1 / 6 + 2 / 9 + 2 / 9, 6: 1 / 6 + 4 / 9}
+    for t, value in expected.items():
+        assert curve.at(t)[0][0] == pytest.approx(value)
+    rng = np.random.default_rng(2)
+    durations = rng.exponential(10, 400)
+    causes = rng.choice([0, 1, 2], 400, p=[0.3, 0.4, 0.3])
+    ours = incidence.aalen_johansen(durations, causes)
+    reference = AalenJohansenFitter(calculate_variance=False).fit(durations, causes, event_of_interest=1)
+    at = np.array([2.0, 5.0, 10.0, 20.0])
+    lifelines_values = reference.cumulative_density_.iloc[:, 0]
+    for t in at:
+        assert ours.at(t)[0][0] == pytest.approx(lifelines_values[lifelines_values.index <= t].iloc[-1], abs=1e-12)
+
+
+# --- disclosure ------------------------------------------------------------------------------------------
+
+
+def test_no_published_step_or_count_rests_on_fewer_children_than_the_threshold(result, referral) -> None:
+    curves = result.tables["cumulative_incidence"]
+    assert set(curves.columns) >= {"endpoint", "pathway", "month", "cumulative_incidence", "number_at_risk"}
+    assert (curves["number_at_risk"] >= THRESHOLD).all()
+    assert (curves["month"] == curves["month"].round()).all()
+    days = referral[d.DURATION].to_numpy()
+    events = referral[d.EVENT_FLAG].to_numpy().astype(bool)
+    steps = 0
+    for (method, pathway), curve in curves[curves["endpoint"] == "next_referral"].groupby(["method", "pathway"]):
+        in_group = np.ones(len(referral), bool) if pathway == "all" else (referral["pathway"] == pathway).to_numpy()
+        months = curve["month"].to_numpy()
+        values = curve["cumulative_incidence"].to_numpy()
+        for previous, month, before, after in zip(months[:-1], months[1:], values[:-1], values[1:], strict=True):
+            between = (days > previous * d.DAYS_PER_MONTH) & (days <= month * d.DAYS_PER_MONTH)
+            step_events = int((events & between & in_group).sum())
+            if after != before:
+                steps += 1
+                assert step_events >= THRESHOLD, (method, pathway, previous, month, step_events)
+    assert steps > 50
+    assert (result.tables["survival_numbers_at_risk"]["number_at_risk"] >= THRESHOLD).all()
+    shown = result.tables["survival_follow_up"]["leavers"]
+    assert all(v == "c" or int(v) == 0 or int(v) >= THRESHOLD for v in shown)
+
+
+def test_a_lone_late_event_is_never_published() -> None:
+    """Five events in month 1 and one child's event in month 20: the curve never shows the lone step."""
+    n = 60
+    days = np.full(n, 40 * d.DAYS_PER_MONTH)
+    event = np.zeros(n, dtype=int)
+    days[:5], event[:5] = 20, 1
+    days[5], event[5] = 20 * d.DAYS_PER_MONTH - 3, 1
+    frame = pd.DataFrame({d.DURATION: days, d.EVENT_FLAG: event, d.STATUS: event})
+    curve = incidence.aalen_johansen(frame[d.DURATION], frame[d.STATUS])
+    published = incidence.published_curve(frame, curve, threshold=THRESHOLD, method=incidence.AALEN_JOHANSEN)
+    assert published["cumulative_incidence"].max() == pytest.approx(5 / 60)
+    assert (
+        not (published["month"] >= 20).any()
+        or published.loc[published["month"] >= 20, "cumulative_incidence"].eq(5 / 60).all()
+    )
+    # Moving that child's event within its month, or to another month, changes nothing published.
+    for moved in (20 * d.DAYS_PER_MONTH - 20, 25 * d.DAYS_PER_MONTH):
+        other = frame.copy()
+        other.loc[5, d.DURATION] = moved
+        again = incidence.published_curve(
+            other, incidence.aalen_johansen(other[d.DURATION], other[d.STATUS]), threshold=THRESHOLD,
+            method=incidence.AALEN_JOHANSEN,
+        )  # fmt: skip
+        pd.testing.assert_frame_equal(again[again["month"] < 20], published[published["month"] < 20])
+        assert again["cumulative_incidence"].max() == pytest.approx(5 / 60)
+
+
+# --- outputs ---------------------------------------------------------------------------------------------
+
+
+def test_command_writes_estimates_curves_figures_and_diagnostics(cli_out: Path, result) -> None:
+    from analyses.results import ESTIMATE_COLUMNS
+
+    written = pd.read_csv(cli_out / "survival_estimates.csv", keep_default_na=False)
+    assert list(written.columns) == ESTIMATE_COLUMNS
+    for name in ("cumulative_incidence", "survival_ph_checks", "survival_phreg_agreement", "survival_follow_up"):
+        assert (cli_out / f"{name}.csv").stat().st_size > 0
+    for name in result.figures:
+        for suffix in (".png", ".svg", ".alt.txt"):
+            assert (cli_out / f"{name}{suffix}").stat().st_size > 0
+        assert len((cli_out / f"{name}.alt.txt").read_text(encoding="utf-8")) > 100
+    assert {"survival_cumulative_incidence_next_referral", "survival_cumulative_incidence_next_admission",
+            "survival_aalen_johansen_vs_kaplan_meier", "survival_hazard_ratios"} <= set(result.figures)  # fmt: skip
+    ok = written[written["status"] == "ok"]
+    assert (ok["estimate"] != "").all()
+    # Every estimate has its interval, except the implied risks, whose note says they have none.
+    no_interval = ok[ok["ci_lower"] == ""]
+    assert set(no_interval["model"]) == {"cause_specific_implied", "cox_baseline_cumulative_hazard"}
+    assert no_interval["note"].str.contains("no interval").all()
+    assert (written.loc[written["status"] != "ok", "note"] != "").all()
+    # No identifier reaches the outputs.
+    text = "".join(p.read_text(encoding="utf-8") for p in cli_out.glob("*.csv"))
+    assert "C000" not in text and "S000" not in text
+
+
+def test_outputs_are_byte_identical_across_runs(cli_out: Path, result, tmp_path) -> None:
+    result.write(tmp_path)
+    for path in sorted(cli_out.glob("*.csv")) + sorted(cli_out.glob("*.svg")) + sorted(cli_out.glob("*.alt.txt")):
+        assert path.read_bytes() == (tmp_path / path.name).read_bytes(), path.name
+
+
+def test_andersen_gill_counts_every_referral_after_the_first_discharge() -> None:
+    """Hand-checkable: one child discharged on day 0 and day 100, referred on days 30 (not placed), 60 (placed), 150."""
+    start = pd.Timestamp("2020-01-01")
+    frame = pd.DataFrame(
+        {
+            "stay_id": ["S1", "S2"],
+            "child_id": ["C1", "C1"],
+            "index_date": [start, start + pd.Timedelta(days=100)],
+            d.DURATION: [60, 50],  # first spell ends at the placed referral (day 60); second at day 150
+            d.EVENT_FLAG: [1, 1],
+            d.REMAND: [0.0, 1.0],
+        }
+    )
+    referrals = pd.DataFrame(
+        {"child_id": ["C1"] * 3, "referral_date": [start + pd.Timedelta(days=k) for k in (30, 60, 150)]}
+    )
+    process = models.counting_process(frame, referrals)
+    assert process[["start_days", "stop_days", d.EVENT_FLAG]].values.tolist() == [
+        [0, 30, 1],
+        [30, 60, 1],
+        [100, 150, 1],
+    ]
+    assert process[d.REMAND].tolist() == [0.0, 0.0, 1.0]
+
+
+# --- bad input -------------------------------------------------------------------------------------------
+
+
+def _run(tables):
+    from analyses.survival import run
+    from outcomes.config import Settings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return run(tables, Settings(), truth=None).to_frame()
+
+
+def _assert_no_silent_nan(frame: pd.DataFrame) -> None:
+    ok = frame[frame["status"] == "ok"]
+    assert ok["estimate"].notna().all(), ok[ok["estimate"].isna()]
+    assert (frame.loc[frame["status"] != "ok", "note"].str.len() > 0).all()
+
+
+def test_no_leavers_gives_a_not_estimable_row(tables) -> None:
+    stays = tables["stays"].copy()
+    stays["discharge_date"] = pd.NaT
+    stays["destination"] = None
+    stays["transition_plan"] = pd.array([None] * len(stays), dtype="boolean")
+    out = _run({**tables, "stays": stays})
+    assert (out["status"] == "not_estimable").all()
+    assert out["note"].str.contains("no leavers").all()
+
+
+def test_too_few_events_per_parameter_gives_not_estimable_rows(tables) -> None:
+    children = tables["children"]["child_id"].iloc[:60]
+    small = {
+        name: (frame[frame["child_id"].isin(children)] if name in ("children", "stays", "referrals") else frame)
+        for name, frame in tables.items()
+    }
+    out = _run(small)
+    _assert_no_silent_nan(out)
+    for model in ("cox", "piecewise_exponential", "cox_full"):
+        part = out[out["model"] == model]
+        assert len(part) and (part["status"] == "not_estimable").all(), model
+        assert part["note"].str.contains("fewer than 10 events per parameter").all(), model
+
+
+def test_a_covariate_without_variation_is_not_estimable_and_the_rest_are_fitted(referral) -> None:
+    constant = referral.assign(**{d.PLAN: 0.0})
+    for fitted in (
+        models.fit_cox(constant, d.GENERATOR_TERMS, model="cox").rows,
+        models.fit_piecewise_exponential(constant, d.GENERATOR_TERMS, model="piecewise_exponential"),
+    ):
+        frame = pd.DataFrame(fitted).set_index("term")
+        assert frame.loc[d.PLAN, "status"] == "not_estimable"
+        assert "no variation" in frame.loc[d.PLAN, "note"]
+        others = frame.drop(index=d.PLAN)
+        assert (others["status"] == "ok").all() and others["estimate"].notna().all()
+
+
+def test_a_level_without_events_is_not_estimable(referral) -> None:
+    no_justice_events = referral.assign(**{d.EVENT_FLAG: np.where(referral[d.JUSTICE] == 1, 0, referral[d.EVENT_FLAG])})
+    frame = pd.DataFrame(models.fit_cox(no_justice_events, d.GENERATOR_TERMS, model="cox").rows).set_index("term")
+    assert frame.loc[d.JUSTICE, "status"] == "not_estimable" and "no events" in frame.loc[d.JUSTICE, "note"]
+    assert (frame.drop(index=d.JUSTICE)["status"] == "ok").all()
+
+
+def test_follow_up_ends_at_the_event_the_age_limit_death_or_the_data_end() -> None:
+    """Hand-made leavers, one for each way follow-up ends; the 18th birthday is the first of the birth month."""
+    data_end = pd.Timestamp("2024-03-31")
+    discharge = pd.Timestamp("2021-01-01")
+    births = {
+        "A": "2006-01-01",  # referred 100 days after discharge, aged 15: the event
+        "B": "2003-02-01",  # 18 on 2021-02-01: the last day a referral can be made is 61 days before, so 0 days at risk
+        "C": "2006-01-01",  # died on 2022-01-01
+        "D": "2005-01-01",  # 18 on 2023-01-01, before the data end: the age limit ends follow-up
+        "E": "2008-01-01",  # followed to the data end
+    }
+    children = pd.DataFrame(
+        {
+            "child_id": list(births),
+            "sex": "1",
+            "birth_month": pd.to_datetime(list(births.values())),
+            "ethnicity": "WBRI",
+            "local_authority": "201",
+        }
+    )
+    stays = pd.DataFrame(
+        {
+            "stay_id": [f"S{c}" for c in births],
+            "child_id": list(births),
+            "urn": "SC1",
+            "referral_id": [f"R{c}" for c in births],
+            "admission_date": discharge - pd.Timedelta(days=100),
+            "discharge_date": discharge,
+            "pathway": "welfare",
+            "legal_basis": "s25",
+            "destination": "family",
+            "transition_plan": pd.array([True] * 5, dtype="boolean"),
+        }
+    )
+    referrals = pd.DataFrame(
+        {"referral_id": ["RA2"], "child_id": ["A"], "referral_date": [discharge + pd.Timedelta(days=100)]}
+    )
+    episodes = pd.DataFrame({"child_id": ["C"], "rec": ["E2"], "dec": [pd.Timestamp("2022-01-01")]})
+    tables = {"children": children, "stays": stays, "referrals": referrals, "care_episodes": episodes}
+    frame = d.time_to_next(d.leaver_frame(tables, data_end), tables, d.NEXT_REFERRAL).set_index("child_id")
+    assert frame[d.STATUS].to_dict() == {
+        "A": d.EVENT,
+        "B": d.AGE_LIMIT,
+        "C": d.DEATH,
+        "D": d.AGE_LIMIT,
+        "E": d.CENSORED,
+    }
+    last_day_d = (pd.Timestamp("2023-01-01") - pd.Timedelta(days=61) - discharge).days
+    assert frame[d.DURATION].to_dict() == {
+        "A": 100,
+        "B": 0,
+        "C": (pd.Timestamp("2022-01-01") - discharge).days,
+        "D": last_day_d,
+        "E": (data_end - discharge).days,
+    }
+    assert frame.loc["A", d.AGE_OVER_15] == 0 and frame.loc["A", d.SHORT_STAY] == 0
+    assert frame.loc["E", d.AGE_AT_EXIT] == 13
+
+
+def test_cox_baseline_cumulative_hazard_matches_the_piecewise_exponential_one(estimates, truth) -> None:
+    """Breslow's H0 (no interval of its own) against H0 built from the piecewise-exponential rates, and the truth."""
+    from analyses.survival import truth as true_values
+
+    cox = rows(estimates, "cox_baseline_cumulative_hazard")
+    pwe = rows(estimates, "piecewise_exponential")
+    rates = [pwe.loc[f"baseline_rate_{label}", "estimate"] for label in models.band_labels()]
+    for months in (3, 6, 12, 24):
+        row = cox.loc[f"cumulative_hazard_{months}m"]
+        at = np.floor(months * d.DAYS_PER_MONTH) / d.DAYS_PER_MONTH
+        from_pwe = true_values.cumulative_baseline(at, models.BAND_BREAKS_MONTHS, rates)[0]
+        assert row["estimate"] == pytest.approx(from_pwe, rel=0.05), months
+        hazard = truth["parameters"]["rereferral_hazard"]
+        expected = true_values.cumulative_baseline(at, hazard["breaks_months"], hazard["baseline_per_month"])[0]
+        assert row["true_value"] == pytest.approx(expected)
+
+
+def test_no_events_gives_not_estimable_rows_and_no_small_count_leaks(tables) -> None:
+    children = tables["children"]["child_id"].iloc[:15]
+    small = {
+        name: (frame[frame["child_id"].isin(children)] if name in ("children", "stays") else frame)
+        for name, frame in tables.items()
+    }
+    small["referrals"] = tables["referrals"].iloc[:0]
+    out = _run(small)
+    _assert_no_silent_nan(out)
+    for model in ("cox", "piecewise_exponential", "andersen_gill_recurrent_referral"):
+        part = out[out["model"] == model]
+        assert (part["status"] == "not_estimable").all() and part["note"].str.contains("no events").all(), model
+    for column in ("n", "events"):
+        values = pd.to_numeric(out[column], errors="coerce").dropna()
+        assert ((values == 0) | (values >= THRESHOLD)).all(), column
+    assert not out["note"].str.contains(r"\b[1-3] events", regex=True).any()
