@@ -53,7 +53,7 @@ class EducationAttendance(ProportionIndicator):
         numerator="Children with attendance of 90% or more in that year.",
         denominator=(
             "Children (each child and academic year once) with attendance recorded for the first full academic "
-            "year after a discharge in the period."
+            "year after a discharge in the period, where that academic year ended on or before the data end."
         ),
         unit="%",
         polarity="higher_is_better",

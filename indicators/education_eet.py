@@ -22,7 +22,7 @@ class EducationEet(ProportionIndicator):
         numerator="Children recorded as in education, employment or training in that year.",
         denominator=(
             "Children (each child and academic year once) with participation recorded for the first full academic "
-            "year after a discharge in the period."
+            "year after a discharge in the period, where that academic year ended on or before the data end."
         ),
         unit="%",
         polarity="higher_is_better",

@@ -22,7 +22,10 @@ class ReferralsPlaced(ProportionIndicator):
             "over time or with either route when the mix of routes changes."
         ),
         numerator="Referrals placed in a secure children's home.",
-        denominator="Referrals made in the period with a recorded decision (all routes in the 'all' row).",
+        denominator=(
+            "Every referral made in the period (the placed flag is the decision; a referral with no decision date "
+            "still counts). The 'all' row pools both routes."
+        ),
         unit="%",
         polarity="higher_is_better",
         needs=(*REFERRAL_NEEDS, uses(Referrals, Referrals.placed, Referrals.route)),

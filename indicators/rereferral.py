@@ -49,6 +49,8 @@ class ReReferral(TimeToEventIndicator):
             "censored by the data end (the estimate would rest on a handful of children); when nobody was censored "
             "before the window's end, the estimate is the plain share and is published whatever the number at risk.",
             "Any referral counts, on any pathway, including one that was refused.",
+            "Deaths come from SSDA903 care episodes that ceased with REC E2 when the data hold care_episodes; "
+            "without that table no death is known and nobody is followed as having died.",
             "The naive share (re-referred / leavers) is biased downwards for recent leavers; it is not published.",
         ),
         version="2.0",

@@ -38,6 +38,8 @@ class SelfHarmRate(RateIndicator):
             "of those counts (Pearson X^2 / (children - 1), never below 1); the cell's note gives phi. "
             "self_harm_rate_poisson gives the plain exact/Byar interval, as Fingertips would, for comparison.",
             "Recording thresholds differ between homes.",
+            "n counts stays; the dispersion phi is computed over children (a child's stays summed), so its degrees "
+            "of freedom are the children in the cell less one.",
         ),
         version="2.0",
     )
