@@ -311,7 +311,11 @@ def _renamed(load: LoadResult, view: Path, data_dir: Path) -> LoadResult:
     rejects = load.rejects.assign(file=load.rejects["file"].map(real)) if len(load.rejects) else load.rejects
     counts = {name: replace(count, file=real(count.file)) for name, count in load.counts.items()}
     notes = [note.replace(prefix, str(data_dir)) for note in load.notes]
-    return replace(load, data_dir=data_dir, rejects=rejects, counts=counts, notes=notes)
+    renamed = replace(load, data_dir=data_dir, rejects=rejects, counts=counts, notes=notes)
+    warnings = getattr(load, "warnings", None)  # rules real data may break, where the loader counts them
+    if isinstance(warnings, pd.DataFrame) and "file" in warnings.columns and len(warnings):
+        renamed.warnings = warnings.assign(file=warnings["file"].astype(str).map(real))
+    return renamed
 
 
 def write_validation(inputs: Inputs, folder: Path) -> None:
@@ -485,6 +489,13 @@ def run_pipeline(
     file read (the data folder's, the SSDA903 returns and the sources) and every file written.
     """
     generated = data_dir is None
+    target = Path(out).absolute()
+    for given in (data_dir, sources, ssda903):
+        if given is not None and Path(given).absolute().is_relative_to(target):
+            raise ConfigurationError(
+                f"{given} is inside the output folder {out}, which a run replaces as a whole. "
+                "Copy the data elsewhere, or choose another --out."
+            )
     if not generated:
         # Resolved before anything is written: a run on real data without a key stops here.
         key = resolve_run_key(generated=False, demo_key=demo_key)
@@ -563,4 +574,5 @@ def load_with_adapters(
     data_dir: Path, ssda903: Path | None = None, today: date | None = None, *, local_authority: str | None = None
 ) -> LoadResult:
     """The data folder loaded and validated, with SSDA903 returns read for it: :func:`load_inputs`'s result."""
-    return load_inputs(data_dir, ssda903=ssda903, today=today, local_authority=local_authority).load
+    inputs = load_inputs(data_dir, ssda903=ssda903, today=today, local_authority=local_authority)
+    return replace(inputs.load, notes=inputs.notes)  # the adapters' notes (rows already held) included

@@ -334,3 +334,38 @@ def synthetic_data_end(out: Path) -> str:
 
     truth = json.loads((out / "truth.json").read_text())
     return str(truth.get("options", {}).get("data_end", "2024-03-31"))
+
+
+def test_header_merges_with_a_parquet_children_table(tmp_path: Path):
+    """The secure homes' children table may be Parquet (typed); the Header's rows are added to it as text."""
+    children = pd.DataFrame(
+        {
+            "child_id": pd.array(["C001", "C002"], dtype="string"),
+            "sex": pd.array(["2", "1"], dtype="string"),
+            "birth_month": pd.to_datetime(["2006-04-01", "2005-09-01"]),
+            "ethnicity": pd.array(["WBRI", "BCRB"], dtype="string"),
+            "local_authority": pd.array(["202", "330"], dtype="string"),
+        }
+    )
+    folder = write_valid_folder(tmp_path / "data", DATA)
+    children.to_parquet(folder / "children.parquet", index=False)
+    write_ssda903(folder / "ssda903", _without_la(SSDA903))
+    result = load_with_adapters(folder, None, TODAY, local_authority="886")
+    assert result.rejects.empty, result.rejects.to_string()
+    frame = result.tables["children"].set_index("child_id")
+    assert list(frame.index) == ["C001", "C002", "C003"]
+    assert frame.loc["C003", "birth_month"] == pd.Timestamp("2007-01-01")
+    assert list(frame["local_authority"]) == ["202", "330", "886"]
+    # Read: the file's 2 rows and the Header's C003; C001 and C002, held by the file, are in the notes.
+    assert result.counts["children"].read == 3
+    assert "2 row(s) from SSDA903 already in children.parquet: the file's row is kept" in result.notes
+
+
+def test_data_inside_the_output_folder_is_refused(tmp_path: Path, monkeypatch, capsys):
+    folder = write_valid_folder(tmp_path / "out" / "data", DATA)
+    write_ssda903(folder / "ssda903")
+    (tmp_path / "out" / "run.json").write_text("{}")
+    monkeypatch.setenv("OUTCOMES_PSEUDONYM_KEY", "a long secret key held by the data controller")
+    assert main(["run", str(folder), "--out", str(tmp_path / "out")]) == 2
+    assert "inside the output folder" in capsys.readouterr().err
+    assert (folder / "stays.csv").is_file()

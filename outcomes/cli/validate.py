@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -79,7 +80,7 @@ def validate(
     inputs = load_inputs(
         data_dir, ssda903=ssda903, today=today.date() if today else None, local_authority=settings.local_authority
     )
-    result = inputs.load
+    result = replace(inputs.load, notes=inputs.notes)  # with the adapters' notes
     report_counts(result)
     # Rows are named by file and line; child ids are withheld (the file may be read by someone who may not see them).
     rejects = withhold_child_ids(result.rejects)
