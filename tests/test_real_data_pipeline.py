@@ -35,8 +35,8 @@ SECURE_HOME_TABLES = (
 RETURN_TABLES = ("care_episodes", "health_checks", "care_leavers")
 KEY = "a long secret key held by the data controller"
 # OC2 flags of the years ending on or before a child's first discharge are in the returns but not in the
-# generator's contract table (it keeps the years after the first discharge): these two indicators may differ.
-OC2_FLAG_INDICATORS = {"health_dental_check", "health_immunisations"}
+# generator's contract table (it keeps the years after the first discharge): these three indicators may differ.
+OC2_FLAG_INDICATORS = {"health_assessment", "health_dental_check", "health_immunisations"}
 
 
 @pytest.fixture(scope="module")
@@ -50,10 +50,24 @@ def runs(tmp_path_factory):
         for table in SECURE_HOME_TABLES + extra:
             shutil.copy(generated / f"{table}.csv", folder / f"{table}.csv")
     shutil.copytree(generated / "ssda903", returns / "ssda903")
+    # Nothing suppressed, so that the two runs' indicators can be compared count for count.
+    config = root / "settings.toml"
+    config.write_text("suppression_threshold = 0\n")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv(KEY_VARIABLE, KEY)
-        code_returns = main(["run", str(returns), "--out", str(root / "out-returns"), "--local-authority", "202"])
-        code_contract = main(["run", str(contract), "--out", str(root / "out-contract")])
+        code_returns = main(
+            [
+                "run",
+                str(returns),
+                "--out",
+                str(root / "out-returns"),
+                "--local-authority",
+                "202",
+                "--config",
+                str(config),
+            ]
+        )
+        code_contract = main(["run", str(contract), "--out", str(root / "out-contract"), "--config", str(config)])
     return generated, returns, root / "out-returns", root / "out-contract", code_returns, code_contract
 
 
@@ -118,6 +132,16 @@ def test_the_returns_reach_the_linked_tables_and_the_indicators(runs):
     for code in sorted(set(theirs["indicator"]) - OC2_FLAG_INDICATORS):
         mine = ours[ours["indicator"] == code].reset_index(drop=True)
         pd.testing.assert_frame_equal(mine, theirs[theirs["indicator"] == code].reset_index(drop=True), obj=code)
+    # The three OC2 flags: the returns hold every year, the generator's table only those after the first
+    # discharge, so the returns can only add records: never fewer, and every extra one counted once.
+    keys = ["indicator", "time_period", "window_months", "breakdown", "breakdown_value"]
+    for code in sorted(OC2_FLAG_INDICATORS):
+        both = theirs[theirs["indicator"] == code].merge(ours, on=keys, how="left", suffixes=("_c", "_r"))
+        denominators = both[["denominator_c", "denominator_r"]].apply(pd.to_numeric).fillna(0)
+        numerators = both[["numerator_c", "numerator_r"]].apply(pd.to_numeric).fillna(0)
+        extra = denominators["denominator_r"] - denominators["denominator_c"]
+        assert (extra >= 0).all(), code
+        assert ((numerators["numerator_r"] - numerators["numerator_c"]).between(0, extra)).all(), code
     for code in using_returns:
         rows = ours[(ours["indicator"] == code) & (ours["status"] == "ok")]
         assert len(rows) and (pd.to_numeric(rows["denominator"]) > 0).all(), code
