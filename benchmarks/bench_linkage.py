@@ -43,7 +43,7 @@ ID_SUFFIX = "_id"
 def _link(data: Path, out: Path, engine: str, threads: int | None) -> dict:
     entry = "import sys; from outcomes.cli import main; sys.exit(main(sys.argv[1:]))"
     command = [sys.executable, "-c", entry, "link", str(data), "--out", str(out), "--sources"]
-    command += [str(data / "unlinked"), "--engine", engine]
+    command += [str(data / "unlinked"), "--engine", engine, "--demo-key"]  # synthetic data: the public key
     if threads:
         command += ["--threads", str(threads)]
     began = time.perf_counter()

@@ -7,6 +7,7 @@ pseudonymisation key comes from the environment (``OUTCOMES_PSEUDONYM_KEY``).
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -28,6 +29,8 @@ class Settings:
     suppression_threshold : counts from 1 up to this are suppressed in published tables.
     linkage_engine : ``duckdb`` or ``spark``.
     linkage_threshold : match probability above which a pair is a link (None: chosen by the linker).
+    local_authority : three-digit DfE code of the authority whose SSDA903 returns are read (DfE's Header
+        has no local authority column); None: not known, recorded as ``000`` with a warning.
     """
 
     data_end: str = "2024-03-31"
@@ -39,6 +42,7 @@ class Settings:
     suppression_threshold: int = 4
     linkage_engine: str = "duckdb"
     linkage_threshold: float | None = None
+    local_authority: str | None = None
     extra: dict[str, object] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, object]:
@@ -70,6 +74,13 @@ def load_settings(path: Path | None = None, **overrides: object) -> Settings:
         raise ConfigurationError(
             f"{path or 'options'}: unknown setting(s) {', '.join(unknown)}. Known settings: {', '.join(sorted(known))}."
         )
+    if values.get("local_authority") is not None:
+        values["local_authority"] = str(values["local_authority"]).strip()
+        if not re.fullmatch(r"\d{3}", values["local_authority"]):  # type: ignore[arg-type]
+            raise ConfigurationError(
+                f"{path or 'options'}: local_authority must be a three-digit DfE code (for example 202), "
+                f"not {values['local_authority']!r}."
+            )
     if "windows_months" in values:
         values["windows_months"] = tuple(int(w) for w in values["windows_months"])  # type: ignore[union-attr]
     return Settings(**values)  # type: ignore[arg-type]

@@ -461,7 +461,10 @@ def _judge_table(table: Table, raw: RawTable, now: pd.Timestamp, rejects: _Rejec
     withhold = any(name in raw.header for name in table.pii_columns)
     for row, column, value, rule, *where in raw.problems:
         file = where[0] if where else raw.file
-        rejects.note(file, row, column, WITHHELD_ROW if withhold else value, rule, "P00", pii=False)
+        # An adapter may reject a line by a rule of its own (SSDA903 year rules): it then gives the code.
+        code = where[1] if len(where) > 1 else "P00"
+        shown = WITHHELD_ROW if withhold and code == "P00" else value
+        rejects.note(file, row, column, shown, rule, code, pii=False)
     typed, unreadable = _parse(table, raw, rejects)
     _future_dates(table, typed, now, rejects)
     _apply_table_rules(table, typed, rejects, unreadable)

@@ -1,167 +1,124 @@
-"""What the published outputs hold: the columns and status values of ``indicators.csv`` and the fields of
-``linkage_quality.json``, rendered as ``docs/outputs.md``.
+"""Writing outputs that cannot mislead or leak: safe CSV cells, owner-only record-level files, no raw ids.
 
-The column and status names are the framework's own constants
-(:data:`outcomes.indicator.TIDY_COLUMNS`, the ``STATUS_*`` constants and
-:data:`outcomes.disclosure.SUPPRESSED_STATUS`); the tests check that every one
-of them is described here, that the linkage fields are the ones a linkage run
-writes, and that ``docs/outputs.md`` is what :func:`outputs_reference` renders.
-Regenerate it with ``python -m outcomes.outputs > docs/outputs.md``.
+Every CSV the framework writes goes through :func:`write_csv`:
+
+- a text cell that a spreadsheet would run as a formula (one starting ``=``,
+  ``+``, ``-``, ``@``, a tab or a carriage return) is written with a leading
+  apostrophe, as OWASP recommends against CSV injection. A cell that is a plain
+  number (``-3``, ``+1.5``, ``2e-3``) is not a formula and is left as it is, so
+  numbers stay numbers;
+- files are written with ``\\n`` line endings, so the same frame gives the
+  same bytes on every platform.
+
+Record-level outputs (the validation report with its rejects, the linked
+tables, the leaver cohort, a generated synthetic cohort) are written readable
+by the owner only: folders ``0o700``, files ``0o600``
+(:func:`private_folder`, :func:`make_private`).
+
+The rejects file names rows, not children: :func:`withhold_child_ids` removes
+child ids (and whole malformed lines, which may hold one) before it is written.
 """
 
 from __future__ import annotations
 
-import sys
+import os
+import re
+from collections.abc import Iterable
+from pathlib import Path
 
-from outcomes.config import Settings
-from outcomes.disclosure import SUPPRESSED_STATUS
-from outcomes.indicator import STATUS_NO_DATA, STATUS_NOT_AVAILABLE, STATUS_NOT_ESTIMABLE, STATUS_OK, TIDY_COLUMNS
-from outcomes.linkage.probabilistic.inference import PREDICT_FLOOR
+import pandas as pd
 
-INDICATOR_COLUMNS: dict[str, str] = {
-    "indicator": "Code of the indicator (`outcomes indicators describe CODE` gives its declaration).",
-    "time_period": "Period the row covers: a financial year (`2022-23`, April to March) or a calendar year "
-    "(`2022`), as the indicator declares; `all` on the one row of an indicator with no data at all, `unknown` "
-    "for units whose date is missing.",
-    "window_months": "Follow-up window in months after leaving (6, 12, 24 by default); empty for indicators "
-    "without a window.",
-    "breakdown": "What the rows are split by: `all` (no split), `pathway`, `home`, `sex`, `age_band` or "
-    "`behaviour` (a child presenting several behaviours counts in each).",
-    "breakdown_value": "The group of the breakdown (`all` for the whole population; a pathway, a home's URN, an "
-    "SSDA903 sex code, an age band such as `14-15`, a behaviour code).",
-    "numerator": "Units that count (proportions), events (rates) or units with the event (time to event); empty "
-    "for durations and means.",
-    "denominator": "Units in the population (proportions, time to event), exposure (rates: nights, for "
-    "example) or units with a value (durations and means).",
-    "n": "Units behind the row (children, stays, referrals or places): what suppression tests.",
-    "value": "The estimate, in `unit`: a percentage, a rate, a median or a mean; for time-to-event indicators "
-    "the Kaplan-Meier cumulative incidence at the window, so not numerator / denominator.",
-    "ci_lower": "Lower limit of the 95% confidence interval (its method is the `ci_method` of "
-    "`outcomes indicators describe CODE`: Wilson score, Byar, Kaplan-Meier with Greenwood variance, ...).",
-    "ci_upper": "Upper limit of the 95% confidence interval.",
-    "unit": "Unit of `value`, `ci_lower` and `ci_upper` (`%`, `per 1,000 nights`, `days`, `SDQ points`, ...).",
-    "suppressed": "`true` if the row's figures are hidden by disclosure control (then numerator, denominator, "
-    "n, value and interval are empty); `false` otherwise.",
-    "status": "Whether the row has a figure and why not; see the status values below.",
-    "note": "Why a row has no figure (for example `empty denominator`, or the table an indicator needs that the "
-    "data folder lacks); empty otherwise.",
-}
-"""Description of every column of ``indicators.csv``, in :data:`~outcomes.indicator.TIDY_COLUMNS` order."""
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+"""First characters that make a spreadsheet treat a cell as a formula (OWASP, CSV injection)."""
 
-STATUSES: dict[str, str] = {
-    STATUS_OK: "A figure is published.",
-    SUPPRESSED_STATUS: "A figure was computed but is hidden: a count from 1 to the suppression threshold "
-    f"({Settings().suppression_threshold} by default), or a cell from which a hidden one could be worked back (secondary suppression).",
-    STATUS_NOT_ESTIMABLE: "There are data but no estimate can be made (an empty denominator, no exposure, "
-    "nobody followed for the whole window); `note` says which.",
-    STATUS_NO_DATA: "Nobody is in the population for this window (for example no leaver followed long enough); "
-    "the row says so rather than publishing 0 of 0.",
-    STATUS_NOT_AVAILABLE: "The data folder lacks a table or column the indicator needs; `note` names it.",
-}
-"""Every value of the ``status`` column."""
+PLAIN_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 
-INDICATOR_FORMAT = (
-    "One row per indicator, period, window, breakdown and group, sorted by indicator; UTF-8, comma-separated, "
-    "`\\n` line endings. Counts are written as whole numbers when whole, values and limits with six decimals, "
-    "missing figures as empty cells, so the same data, settings and seed give the same bytes. The notes of each "
-    "indicator (coverage, caveats, suppression) are in `indicator_notes.md` beside it."
-)
+PRIVATE_FOLDER_MODE = 0o700
+PRIVATE_FILE_MODE = 0o600
 
-LINKAGE_QUALITY_FIELDS: dict[str, str] = {
-    "engine": "Engine that ran the linkage: `duckdb` or `spark`.",
-    "synthetic": "`true` if the data folder is synthetic (its `truth.json` says so).",
-    "data_end": "Last date the follow-up sources cover (`YYYY-MM-DD`); the leaver cohort is censored there.",
-    "windows_months": "Follow-up windows of the leaver cohort, in months.",
-    "sources_dir": "Where the follow-up sources were read from: `sources` (a folder given with `--sources`) or "
-    "`data folder`.",
-    "counts": "For each follow-up source, how its records were linked (fields below).",
-    "records": "Records of all follow-up sources.",
-    "linked": "Records linked to a child, by either method.",
-    "match_rate": "`linked / records`.",
-    "leaver_match_rates": "Share of leavers with at least one linked record: `overall` and `by` breakdown "
-    "(pathway, sex, ethnicity, age band) and group, each with `leavers`, `any_source` and one share per source.",
-    "threshold": "Match probability a probabilistic link needs.",
-    "threshold_chosen_by": "`maximum expected F1` (chosen from the model's own match probabilities) or `given`.",
-    "expected_f1": "F1 the model expects at the threshold, taking its match probabilities at face value.",
-    "candidate_pairs": f"Child and record pairs scored above the prediction floor (match probability {PREDICT_FLOOR}).",
-    "model": "The trained Fellegi-Sunter model: `prior_match_probability`, and `parameters` with `comparison`, "
-    "`level`, `m`, `u` and `match_weight` (log2 of m / u) of every comparison level.",
-    "precision": "Share of links that are true links (only where true links are known: synthetic data).",
-    "recall": "Share of true links that were made (synthetic data).",
-    "f1": "Harmonic mean of precision and recall (synthetic data).",
-    "true_positives": "Links that are true links (synthetic data).",
-    "false_positives": "Links that are not true links (synthetic data).",
-    "false_negatives": "True links not made (synthetic data).",
-    "truth_by_group": "Precision, recall, F1 and their counts by breakdown and group of the child (synthetic "
-    "data); children outside the leaver cohort form the group `not_a_leaver`.",
-}
-"""Every top-level field of ``linkage_quality.json``; the model fields appear only when some records were linked
-probabilistically, the truth fields only when the true links are known."""
-
-PROBABILISTIC_FIELDS = ("threshold_chosen_by", "expected_f1", "candidate_pairs", "model")
-"""Fields written only when some records were linked probabilistically."""
-
-TRUTH_FIELDS = ("precision", "recall", "f1", "true_positives", "false_positives", "false_negatives", "truth_by_group")
-"""Fields written only when the true links are known (synthetic data)."""
-
-SOURCE_COUNT_FIELDS: dict[str, str] = {
-    "records": "Records of the source.",
-    "with_child_id": "Records that carry a `child_id`.",
-    "unknown_child_id": "Of those, records whose `child_id` names no child of the children table (left unlinked).",
-    "to_link": "Records without `child_id` that carry identifiers: linked probabilistically.",
-    "without_identifiers": "Records with neither `child_id` nor any identifier (left unlinked).",
-    "linked_deterministically": "Records linked on their `child_id`.",
-    "linked_probabilistically": "Records linked by the model at the threshold.",
-    "ambiguous": "Records left unlinked because two children were equally probable.",
-    "linked": "`linked_deterministically + linked_probabilistically`.",
-    "unlinked": "`records - linked`.",
-    "match_rate": "`linked / records` (`null` if the source has no records).",
-}
-"""Fields of each source in ``counts``."""
+CHILD_ID_COLUMNS = frozenset({"child_id", "CHILD"})
+"""Columns whose values are child ids: never shown in a rejects file."""
+CHILD_ID_WITHHELD = "<child id withheld>"
+LINE_WITHHELD = "<line withheld: it may hold a child id; see the file at this row>"
 
 
-def _table(header: tuple[str, str], rows: dict[str, str]) -> list[str]:
-    lines = [f"| {header[0]} | {header[1]} |", "| --- | --- |"]
-    lines += [f"| `{name}` | {text} |" for name, text in rows.items()]
-    return lines
+def neutralise_cell(value: object) -> object:
+    """A cell made safe to open in a spreadsheet: text that would run as a formula gets a leading apostrophe."""
+    if not isinstance(value, str) or not value or value[0] not in FORMULA_TRIGGERS:
+        return value
+    if PLAIN_NUMBER.match(value):
+        return value
+    return "'" + value
 
 
-def outputs_reference() -> str:
-    """The reference of the published outputs, as Markdown (the text of ``docs/outputs.md``)."""
-    lines = [
-        "# Outputs",
-        "",
-        "Generated by `python -m outcomes.outputs` from the framework's constants (`outcomes/outputs.py`); "
-        "do not edit by hand. A test checks that it is up to date.",
-        "",
-        "## `indicators/indicators.csv`",
-        "",
-        INDICATOR_FORMAT,
-        "",
-        *_table(("column", "what it holds"), {column: INDICATOR_COLUMNS[column] for column in TIDY_COLUMNS}),
-        "",
-        "### Values of `status`",
-        "",
-        *_table(("status", "meaning"), STATUSES),
-        "",
-        "## `linkage/linkage_quality.json`",
-        "",
-        "How well the follow-up sources were linked to the children. It holds counts, shares and the model's "
-        "parameters, never an identifier or a pseudonym. Fields written only when some records were linked probabilistically: "
-        + ", ".join(f"`{field}`" for field in PROBABILISTIC_FIELDS)
-        + ". Fields written only when the true links are known (synthetic data): "
-        + ", ".join(f"`{field}`" for field in TRUTH_FIELDS)
-        + ".",
-        "",
-        *_table(("field", "what it holds"), LINKAGE_QUALITY_FIELDS),
-        "",
-        "### Fields of each source in `counts`",
-        "",
-        *_table(("field", "what it holds"), SOURCE_COUNT_FIELDS),
-        "",
-    ]
-    return "\n".join(lines)
+def neutralise(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with every text cell neutralised (numeric columns are left alone)."""
+    out = frame.copy()
+    for column in out.columns:
+        series = out[column]
+        if series.dtype == object or pd.api.types.is_string_dtype(series):
+            out[column] = series.map(neutralise_cell, na_action="ignore")
+    return out
 
 
-if __name__ == "__main__":
-    sys.stdout.write(outputs_reference())
+def write_csv(frame: pd.DataFrame, path: Path, *, private: bool = False) -> Path:
+    """Write ``frame`` as CSV with formula-like text neutralised; owner-only when ``private``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    neutralise(frame).to_csv(path, index=False, lineterminator="\n")
+    if private:
+        make_private(path)
+    return path
+
+
+def private_folder(path: Path) -> Path:
+    """Create ``path`` (and its parents) and make it readable by the owner only."""
+    path = Path(path)
+    path.mkdir(parents=True, exist_ok=True)
+    os.chmod(path, PRIVATE_FOLDER_MODE)
+    return path
+
+
+def make_private(path: Path) -> None:
+    """Owner-only permissions on ``path``, and on everything below it if it is a folder."""
+    path = Path(path)
+    if path.is_dir():
+        os.chmod(path, PRIVATE_FOLDER_MODE)
+        for child in path.rglob("*"):
+            os.chmod(child, PRIVATE_FOLDER_MODE if child.is_dir() else PRIVATE_FILE_MODE)
+    elif path.exists():
+        os.chmod(path, PRIVATE_FILE_MODE)
+
+
+def withhold_child_ids(rejects: pd.DataFrame, child_columns: Iterable[str] = CHILD_ID_COLUMNS) -> pd.DataFrame:
+    """The rejects with every child id withheld, so the file can be read by someone who may not see ids.
+
+    A reject names its file, row, column and rule, which is enough to find the row. Its value is withheld
+    where the column is a child id (a reference to an unknown child, a duplicated child, a malformed id);
+    where a rule involves several columns (``child_id+admission_date``) only the child id part is
+    withheld; a malformed line is shown whole by the loader, so it is withheld entirely.
+    """
+    child_columns = frozenset(child_columns)
+    if rejects.empty:
+        return rejects.copy()
+    out = rejects.copy()
+    values = []
+    for column, value, code in zip(out["column"].astype(str), out["value"], out["code"].astype(str), strict=True):
+        parts = column.split("+") if column else [""]
+        if code == "P00" and not column:
+            already = isinstance(value, str) and value.startswith("<") and value.endswith(">")
+            values.append(value if already else LINE_WITHHELD)
+        elif len(parts) == 1:
+            values.append(CHILD_ID_WITHHELD if parts[0] in child_columns else value)
+        else:
+            pieces = str(value).split(" | ")
+            if len(pieces) == len(parts):
+                pieces = [
+                    CHILD_ID_WITHHELD if part in child_columns else piece
+                    for part, piece in zip(parts, pieces, strict=True)
+                ]
+                values.append(" | ".join(pieces))
+            else:
+                values.append(CHILD_ID_WITHHELD if child_columns & set(parts) else value)
+    out["value"] = values
+    return out

@@ -6,14 +6,14 @@ from pathlib import Path
 
 import outcomes.indicator as indicator
 from outcomes.disclosure import SUPPRESSED_STATUS
-from outcomes.outputs import INDICATOR_COLUMNS, STATUSES, outputs_reference
+from outcomes.outputs_reference import INDICATOR_COLUMNS, STATUSES, outputs_reference
 
 DOCUMENT = Path(__file__).resolve().parents[1] / "docs" / "outputs.md"
 
 
 def test_the_document_is_what_the_constants_render():
     assert DOCUMENT.read_text(encoding="utf-8") == outputs_reference(), (
-        "docs/outputs.md is out of date: python -m outcomes.outputs > docs/outputs.md"
+        "docs/outputs.md is out of date: python -m outcomes.outputs_reference > docs/outputs.md"
     )
 
 

@@ -14,9 +14,9 @@ import pytest
 from contract_fixtures import TODAY, VALID_FILES, write_valid_folder
 
 from outcomes.cli import main
-from outcomes.cli.validate import load_with_adapters
 from outcomes.errors import StructuralError
-from outcomes.ssda903 import read_ssda903_folder
+from outcomes.pipeline import load_with_adapters
+from outcomes.ssda903 import LOCAL_AUTHORITY_NOT_KNOWN, read_ssda903_folder
 
 HEADER = "CHILD,SEX,DOB,ETHNIC,UPN,MOTHER,MC_DOB,LA\n"
 EPISODES = "CHILD,DECOM,RNE,LS,CIN,PLACE,PLACE_PROVIDER,DEC,REC,REASON_PLACE_CHANGE,HOME_POST,PL_POST,URN\n"
@@ -79,8 +79,9 @@ def test_contract_tables_from_ssda903(data_folder: Path):
     assert list(children["ethnicity"]) == ["BCRB", "WBRI", "MWBC"]
 
     episodes = result.tables["care_episodes"].set_index("record_id")
-    assert list(episodes.index) == ["C001/04/03/2020", "C001/30/06/2020"]
-    first = episodes.loc["C001/04/03/2020"]
+    # Record ids name the file and line of the row kept (never the child's id, which would reach the outputs).
+    assert list(episodes.index) == ["episodes/2021/2", "episodes/2021/3"]
+    first = episodes.loc["episodes/2021/2"]
     # The 2021 return, where the episode ended, supersedes the 2020 one, where it was open.
     assert (first["decom"], first["dec"]) == (pd.Timestamp("2020-03-04"), pd.Timestamp("2020-06-30"))
     assert (first["rec"], first["reason_place_change"], first["place"], first["urn"]) == (
@@ -89,14 +90,14 @@ def test_contract_tables_from_ssda903(data_folder: Path):
         "K1",
         "SC000001",
     )
-    assert pd.isna(episodes.loc["C001/30/06/2020", "urn"])  # XXXXXXX: not Ofsted registered
-    assert pd.isna(episodes.loc["C001/30/06/2020", "dec"])
+    assert pd.isna(episodes.loc["episodes/2021/3", "urn"])  # XXXXXXX: not Ofsted registered
+    assert pd.isna(episodes.loc["episodes/2021/3", "dec"])
 
     checks = result.tables["health_checks"]
     assert len(checks) == 1
     row = checks.iloc[0]
     assert (row["record_id"], row["child_id"], row["period_end"]) == (
-        "OC2/2021/C001",
+        "oc2/2021/2",
         "C001",
         pd.Timestamp("2021-03-31"),
     )
@@ -108,7 +109,7 @@ def test_contract_tables_from_ssda903(data_folder: Path):
     assert pd.isna(not_in_touch["activity"]) and pd.isna(not_in_touch["accommodation"])
     leavers = result.tables["care_leavers"].iloc[0]
     assert (leavers["record_id"], leavers["in_touch"], leavers["activity"], leavers["accommodation"]) == (
-        "OC3/2021/C002",
+        "oc3/2021/2",
         "YES",
         "F2",
         "D1",
@@ -117,7 +118,7 @@ def test_contract_tables_from_ssda903(data_folder: Path):
     incidents = result.tables["incidents"]
     assert incidents.to_dict("records") == [
         {
-            "incident_id": "MIS/C001/01/04/2020",
+            "incident_id": "missing/2020/2",
             "stay_id": "S001",
             "incident_date": pd.Timestamp("2020-04-01"),
             "incident_type": "missing",
@@ -163,7 +164,9 @@ def test_a_repeated_episode_within_one_return_is_rejected_not_superseded(tmp_pat
     folder = write_valid_folder(tmp_path / "data", DATA)
     write_ssda903(folder / "ssda903", files)
     result = load_with_adapters(folder, None, TODAY)
-    assert result.rejects[["row", "code"]].to_dict("records") == [{"row": 4, "code": "T08"}]
+    assert result.rejects[["row", "column", "value", "code"]].to_dict("records") == [
+        {"row": 4, "column": "decom", "value": "30/06/2020", "code": "S01"}
+    ]
     assert result.counts["care_episodes"].read == 3
 
 
@@ -182,21 +185,110 @@ def test_malformed_ssda903_lines_keep_their_own_file(tmp_path: Path):
     assert result.counts["care_episodes"].rejected == 2
 
 
-def test_folder_tables_take_precedence_and_header_needs_no_la_then(tmp_path: Path):
-    """With children.csv in the folder, a Header without LA (as DfE publishes it) is not read."""
-    files = {year: dict(year_files) for year, year_files in SSDA903.items()}
+def _without_la(files: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+    files = {year: dict(year_files) for year, year_files in files.items()}
     for year, name in (("2020", "Header.csv"), ("2021", "header.csv")):
         files[year][name] = "\n".join(line.rsplit(",", 1)[0] for line in files[year][name].splitlines()) + "\n"
-    folder = write_valid_folder(tmp_path / "data", DATA | {"children": VALID_FILES["children"]})
+    return files
+
+
+def test_header_as_dfe_publishes_it_has_no_la_the_authority_is_given_or_not_known(tmp_path: Path, caplog):
+    folder = write_valid_folder(tmp_path / "data", DATA)
+    write_ssda903(folder / "ssda903", _without_la(SSDA903))
+    result = load_with_adapters(folder, None, TODAY)
+    assert result.rejects.empty, result.rejects.to_string()
+    assert set(result.tables["children"]["local_authority"]) == {LOCAL_AUTHORITY_NOT_KNOWN}
+    assert any("local authority not known for 3 child(ren)" in note for note in result.notes)
+    assert "local authority not known" in caplog.text  # a warning, not only a note
+    given = load_with_adapters(folder, None, TODAY, local_authority="886")
+    assert set(given.tables["children"]["local_authority"]) == {"886"}
+    assert not any("local authority not known" in note for note in given.notes)
+
+
+def test_children_file_and_header_are_merged_the_file_wins(tmp_path: Path):
+    """The secure home's children table holds the referred children; the Header adds the others."""
+    children = VALID_FILES["children"].replace("C003,2,2007-01,MWBC,886\n", "")  # C003 only in the 2021 Header
+    folder = write_valid_folder(tmp_path / "data", DATA | {"children": children})
+    write_ssda903(folder / "ssda903", _without_la(SSDA903))
+    result = load_with_adapters(folder, None, TODAY, local_authority="999")
+    assert result.rejects.empty, result.rejects.to_string()
+    frame = result.tables["children"].set_index("child_id")
+    assert list(frame.index) == ["C001", "C002", "C003"]
+    assert list(frame["local_authority"]) == ["202", "330", "999"]  # the file's own, then the given one
+    assert result.counts["children"].read == 3
+    assert result.counts["children"].file == str(folder / "children.csv")
+
+
+def test_year_rules_reject_with_dfe_codes_naming_file_line_column_and_value(tmp_path: Path):
+    """Each return is judged by its own year's code lists and dates (DfE rules 101, 146, 354, 385)."""
+    files = {
+        "2024": {
+            "header.csv": HEADER + "C001,2,12/04/2006,WBRI,A1,,,202\n",
+            # K3 arrives in 2024-25: not valid in the 2023-24 return. The second episode ends after 31 March 2024.
+            "episodes.csv": EPISODES
+            + "C001,04/03/2023,S,C2,N1,K3,PR1,,,,LS1 4AB,LS2 9ZZ,SC000001\n"
+            + "C001,05/05/2023,P,C2,N1,K1,PR1,02/04/2024,E13,,LS1 4AB,LS2 9ZZ,SC000001\n",
+        },
+        "2025": {
+            # From 2024-25 sex is M, F or U: 1 is no longer valid; U has no contract code.
+            "header.csv": HEADER + "C002,M,03/09/2008,BCRB,B1,,,330\n" + "C003,1,20/01/2009,MWBC,C1,,,886\n"
+            "C004,U,20/01/2009,MWBC,C1,,,886\n",
+            "episodes.csv": EPISODES
+            + "C002,04/03/2025,S,C2,N1,K3,PR1,,,,LS1 4AB,LS2 9ZZ,SC000001\n"
+            # begins after 31 March 2025
+            + "C002,01/04/2025,P,C2,N1,K1,PR1,,,,LS1 4AB,LS2 9ZZ,SC000001\n",
+        },
+        "2026": {
+            "header.csv": HEADER + "C005,F,03/09/2010,BCRB,B1,,,330\n",
+            # Z1 was withdrawn in 2025-26 (Z11 to Z14 replace it).
+            "episodes.csv": EPISODES
+            + "C005,04/03/2026,S,C2,N1,Z1,PR1,,,,LS1 4AB,LS2 9ZZ,\n"
+            + "C005,05/03/2026,P,C2,N1,Z12,PR1,,,,LS1 4AB,LS2 9ZZ,\n",
+        },
+    }
+    raw = read_ssda903_folder(write_ssda903(tmp_path / "returns", files))
+    problems = sorted(
+        (Path(file).parent.name, row, column, value, code)
+        for row, column, value, _rule, file, code in [
+            *raw["care_episodes"].problems,
+            *raw["children"].problems,
+        ]
+    )
+    assert problems == [
+        ("2024", 2, "place", "K3", "D146"),
+        ("2024", 3, "dec", "02/04/2024", "D385"),
+        ("2025", 3, "decom", "01/04/2025", "D354"),
+        ("2025", 3, "sex", "1", "D101"),
+        ("2025", 4, "sex", "U", "D101"),
+        ("2026", 2, "place", "Z1", "D146"),
+    ]
+    rules = {code: rule for *_, rule, _file, code in raw["care_episodes"].problems}
+    assert rules["D146"].startswith("DfE rule 146: placement type code is not valid in this collection year")
+    assert "(2023 to 2024)" in rules["D146"] or "(2025 to 2026)" in rules["D146"]
+    assert "after 31 March of the collection year" in rules["D385"]
+    episodes = raw["care_episodes"].frame
+    assert sorted(episodes["place"]) == ["K3", "Z12"]  # K3 valid in 2024-25, Z12 in 2025-26
+    children = raw["children"].frame.set_index("child_id")
+    assert children["sex"].to_dict() == {"C001": "2", "C002": "1", "C005": "2"}  # M and F in contract codes
+
+
+def test_year_rule_rejects_reach_the_rejects_and_counts(tmp_path: Path):
+    files = {year: dict(year_files) for year, year_files in SSDA903.items()}
+    files["2021"]["episodes.csv"] += "C001,01/07/2020,P,C2,N1,U6,PR4,05/04/2021,E13,CARPL,LS1 4AB,M1 1AA,XXXXXXX\n"
+    folder = write_valid_folder(tmp_path / "data", DATA)
     write_ssda903(folder / "ssda903", files)
     result = load_with_adapters(folder, None, TODAY)
-    assert result.rejects.empty
-    assert result.counts["children"].file == str(folder / "children.csv")
-    assert "care_episodes" in result.tables
-    # Without children.csv the Header must give the local authority.
-    (folder / "children.csv").unlink()
-    with pytest.raises(StructuralError, match="Header.csv: is not a complete SSDA903 file: column.s. LA missing"):
-        load_with_adapters(folder, None, TODAY)
+    assert result.rejects[["file", "row", "column", "value", "code"]].to_dict("records") == [
+        {
+            "file": str(folder / "ssda903" / "2021" / "episodes.csv"),
+            "row": 4,
+            "column": "dec",
+            "value": "05/04/2021",
+            "code": "D385",
+        }
+    ]
+    count = result.counts["care_episodes"]
+    assert (count.read, count.accepted, count.rejected) == (3, 2, 1)
 
 
 def test_validate_picks_up_the_ssda903_folder(data_folder: Path, tmp_path: Path, capsys):
@@ -242,3 +334,38 @@ def synthetic_data_end(out: Path) -> str:
 
     truth = json.loads((out / "truth.json").read_text())
     return str(truth.get("options", {}).get("data_end", "2024-03-31"))
+
+
+def test_header_merges_with_a_parquet_children_table(tmp_path: Path):
+    """The secure homes' children table may be Parquet (typed); the Header's rows are added to it as text."""
+    children = pd.DataFrame(
+        {
+            "child_id": pd.array(["C001", "C002"], dtype="string"),
+            "sex": pd.array(["2", "1"], dtype="string"),
+            "birth_month": pd.to_datetime(["2006-04-01", "2005-09-01"]),
+            "ethnicity": pd.array(["WBRI", "BCRB"], dtype="string"),
+            "local_authority": pd.array(["202", "330"], dtype="string"),
+        }
+    )
+    folder = write_valid_folder(tmp_path / "data", DATA)
+    children.to_parquet(folder / "children.parquet", index=False)
+    write_ssda903(folder / "ssda903", _without_la(SSDA903))
+    result = load_with_adapters(folder, None, TODAY, local_authority="886")
+    assert result.rejects.empty, result.rejects.to_string()
+    frame = result.tables["children"].set_index("child_id")
+    assert list(frame.index) == ["C001", "C002", "C003"]
+    assert frame.loc["C003", "birth_month"] == pd.Timestamp("2007-01-01")
+    assert list(frame["local_authority"]) == ["202", "330", "886"]
+    # Read: the file's 2 rows and the Header's C003; C001 and C002, held by the file, are in the notes.
+    assert result.counts["children"].read == 3
+    assert "2 row(s) from SSDA903 already in children.parquet: the file's row is kept" in result.notes
+
+
+def test_data_inside_the_output_folder_is_refused(tmp_path: Path, monkeypatch, capsys):
+    folder = write_valid_folder(tmp_path / "out" / "data", DATA)
+    write_ssda903(folder / "ssda903")
+    (tmp_path / "out" / "run.json").write_text("{}")
+    monkeypatch.setenv("OUTCOMES_PSEUDONYM_KEY", "a long secret key held by the data controller")
+    assert main(["run", str(folder), "--out", str(tmp_path / "out")]) == 2
+    assert "inside the output folder" in capsys.readouterr().err
+    assert (folder / "stays.csv").is_file()

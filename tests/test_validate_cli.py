@@ -122,3 +122,37 @@ def test_console_script_exit_codes_without_traceback(tmp_path: Path):
     assert stays[["row", "column", "value", "code"]].values.tolist() == [["3", "legal_basis", "x", "T01"]]
     # The stay's incident (I002) and assessment (M002) follow it out.
     assert sorted(rejects["code"]) == ["T01", "X16", "X18"]
+
+
+def test_rejects_file_withholds_child_ids_and_is_owner_only(tmp_path: Path, capsys):
+    """A reject is found by file and row; the child id itself is not written (X02, T08, X05)."""
+    import stat
+
+    referrals = VALID_FILES["referrals"] + VALID_FILES["referrals"].splitlines()[-1].replace("R004,C001", "R005,C999")
+    children = VALID_FILES["children"] + "C002,1,2005-09,BCRB,330\n"
+    folder = write_valid_folder(tmp_path / "data", VALID_FILES | {"referrals": referrals + "\n", "children": children})
+    target = tmp_path / "rejects.csv"
+    assert main(["validate", str(folder), "--rejects", str(target), "--today", "2024-01-01"]) == 1
+    rejects = pd.read_csv(target, dtype=str, keep_default_na=False)
+    assert rejects[["row", "column", "value", "code"]].values.tolist() == [
+        ["5", "child_id", "<child id withheld>", "T08"],
+        ["6", "child_id", "<child id withheld>", "X02"],
+    ]
+    assert "C999" not in target.read_text() and stat.S_IMODE(target.stat().st_mode) == 0o600
+
+
+def test_local_authority_option_fills_a_header_without_la(tmp_path: Path, capsys):
+    from test_ssda903_adapter import DATA, SSDA903, write_ssda903
+
+    files = {year: dict(year_files) for year, year_files in SSDA903.items()}
+    for year, name in (("2020", "Header.csv"), ("2021", "header.csv")):
+        files[year][name] = "\n".join(line.rsplit(",", 1)[0] for line in files[year][name].splitlines()) + "\n"
+    folder = write_valid_folder(tmp_path / "data", DATA)
+    write_ssda903(folder / "ssda903", files)
+    args = ["validate", str(folder), "--rejects", str(tmp_path / "r.csv"), "--today", "2024-01-01"]
+    assert main(args) == 0
+    assert "local authority not known for 3 child(ren)" in capsys.readouterr().out
+    assert main([*args, "--local-authority", "202"]) == 0
+    assert "local authority not known" not in capsys.readouterr().out
+    assert main([*args, "--local-authority", "20"]) == 2
+    assert "three-digit DfE code" in capsys.readouterr().err

@@ -96,8 +96,10 @@ def run_indicators(
 
 def write_indicator_outputs(frame: pd.DataFrame, notes: dict[str, list[str]], out_dir: Path) -> None:
     """Write ``indicators.csv`` (tidy, fixed number formats) and ``indicator_notes.md`` into ``out_dir``."""
+    from outcomes.outputs import write_csv
+
     out_dir.mkdir(parents=True, exist_ok=True)
-    format_for_csv(frame).to_csv(out_dir / "indicators.csv", index=False, lineterminator="\n")
+    write_csv(format_for_csv(frame), out_dir / "indicators.csv")
     lines = ["# Indicator notes", ""]
     for code, code_notes in notes.items():
         lines += [f"## {code}", ""] + [f"{i}. {note}" for i, note in enumerate(code_notes, 1)] + [""]
@@ -105,10 +107,10 @@ def write_indicator_outputs(frame: pd.DataFrame, notes: dict[str, list[str]], ou
 
 
 def read_tables(data_dir: Path) -> dict[str, pd.DataFrame]:
-    """The accepted rows of every table in the folder, through the project's loader."""
-    from outcomes.loading import load_data
+    """The accepted rows of every table in the folder (SSDA903 returns included), through the project's loader."""
+    from outcomes.pipeline import load_with_adapters
 
-    result = load_data(data_dir)
+    result = load_with_adapters(data_dir)
     if result.rejected_rows:
         log.warning(
             "%d rows were rejected by the data contract; run `outcomes validate` to see them", result.rejected_rows

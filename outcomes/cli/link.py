@@ -70,6 +70,18 @@ def _probability(ctx: click.Context, param: click.Parameter, value: float | None
     help="Follow-up windows in months after discharge, separated by commas.",
 )
 @click.option(
+    "--demo-key",
+    is_flag=True,
+    default=False,
+    help="Link with the PUBLIC demonstration key when OUTCOMES_PSEUDONYM_KEY is not set (synthetic data only; "
+    "it protects nothing).",
+)
+@click.option(
+    "--local-authority",
+    default=None,
+    help="Three-digit DfE code of the authority whose SSDA903 returns DATA_DIR/ssda903 holds.",
+)
+@click.option(
     "--threads",
     type=click.IntRange(min=1),
     default=None,
@@ -83,6 +95,8 @@ def link(
     threshold: float | None,
     data_end,
     windows: tuple[int, ...],
+    demo_key: bool,
+    local_authority: str | None,
     threads: int | None,
 ) -> None:
     """Link the follow-up sources of DATA_DIR to the children who left a secure home.
@@ -91,11 +105,19 @@ def link(
     their identifiers (name, date of birth, sex, postcode) with a Splink
     Fellegi-Sunter model. Identifiers are replaced by keyed hashes before
     anything is compared: the key comes from OUTCOMES_PSEUDONYM_KEY (on
-    synthetic data a public demonstration key stands in, with a warning).
+    synthetic data, with --demo-key, a public demonstration key stands in, with a warning).
     The output holds pseudonymous ids only: no names, dates of birth or postcodes.
     """
+    from outcomes.config import load_settings
     from outcomes.linkage import link_folder, write_result
 
+    settings = load_settings(None, local_authority=local_authority)
+    if demo_key:
+        click.echo(
+            "WARNING: --demo-key links with the PUBLIC demonstration key, which protects nothing. "
+            "Never use it on real records.",
+            err=True,
+        )
     result = link_folder(
         data_dir,
         sources_dir=sources,
@@ -104,6 +126,8 @@ def link(
         data_end=data_end,
         windows_months=windows,
         threads=threads,
+        demonstration_key=demo_key,
+        local_authority=settings.local_authority,
     )
     written = write_result(result, out)
     quality = result.quality

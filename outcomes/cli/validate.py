@@ -2,42 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import replace
 from pathlib import Path
 
 import click
+import pandas as pd
 
-from outcomes.loading import LoadResult, load_data
-from outcomes.ssda903 import missing_files, read_ssda903_folder
-
-
-def load_with_adapters(data_dir: Path, ssda903: Path | None, today: date | None = None) -> LoadResult:
-    """Load a data folder, with tables read from SSDA903 files where the folder has none of its own.
-
-    An ``ssda903`` folder inside the data folder is used when ``ssda903`` is not given.
-    """
-    if ssda903 is None and (data_dir / "ssda903").is_dir():
-        ssda903 = data_dir / "ssda903"
-    if ssda903 is None:
-        return load_data(data_dir, today=today)
-    supplied = _tables_in(data_dir)
-    if "incidents" in supplied or not missing_files(ssda903):
-        return load_data(data_dir, today=today, extra_tables=read_ssda903_folder(ssda903, skip_tables=supplied))
-    # A Missing spell becomes an incident of the stay it falls in, so the stays are judged first.
-    first = load_data(
-        data_dir, today=today, extra_tables=read_ssda903_folder(ssda903, skip_tables=supplied | {"incidents"})
-    )
-    extra = read_ssda903_folder(ssda903, skip_tables=supplied, stays=first.tables["stays"])
-    return load_data(data_dir, today=today, extra_tables=extra)
+from outcomes.loading import LoadResult
 
 
-def _tables_in(data_dir: Path) -> set[str]:
-    return {path.stem for path in data_dir.glob("*") if path.suffix.lower() in (".csv", ".parquet")}
-
-
-def report_counts(result: LoadResult) -> None:
-    """Print rows read, accepted and rejected per table, and the notes."""
-    frame = result.counts_frame()
+def report_counts(result: LoadResult, frame: pd.DataFrame | None = None) -> None:
+    """Print rows read, accepted and rejected per table (``frame``: the counts, default the result's), and notes."""
+    frame = result.counts_frame() if frame is None else frame
+    if "input" in frame.columns:  # the sources' tables are named apart from the data folder's
+        frame = frame.assign(
+            table=[t if i == "data" else f"{i}:{t}" for i, t in zip(frame["input"], frame["table"], strict=True)]
+        )
     width = max(len(name) for name in frame["table"]) if len(frame) else 5
     click.echo(f"{'table':<{width}}  {'read':>9}  {'accepted':>9}  {'rejected':>9}")
     for row in frame.itertuples():
@@ -67,12 +47,20 @@ def report_counts(result: LoadResult) -> None:
     "does not hold. Default: DATA_DIR/ssda903 if it exists.",
 )
 @click.option(
+    "--local-authority",
+    default=None,
+    help="Three-digit DfE code of the authority whose SSDA903 returns these are (DfE's Header has no such "
+    "column). Default: recorded as 000, not known, with a warning.",
+)
+@click.option(
     "--today",
     type=click.DateTime(formats=["%Y-%m-%d"]),
     default=None,
     help="Treat dates after this day (YYYY-MM-DD) as in the future. Default: the real today.",
 )
-def validate(data_dir: Path, rejects_file: Path | None, ssda903: Path | None, today) -> None:
+def validate(
+    data_dir: Path, rejects_file: Path | None, ssda903: Path | None, local_authority: str | None, today
+) -> None:
     """Check DATA_DIR against the data contract.
 
     DATA_DIR holds one CSV or Parquet file per table, named after the table
@@ -84,16 +72,25 @@ def validate(data_dir: Path, rejects_file: Path | None, ssda903: Path | None, to
     Exit status: 0 nothing rejected; 1 rows rejected; 2 a structural problem
     (a required table or column missing, a file unreadable, empty or not UTF-8).
     """
-    result = load_with_adapters(data_dir, ssda903, today.date() if today else None)
+    from outcomes.config import load_settings
+    from outcomes.outputs import withhold_child_ids, write_csv
+    from outcomes.pipeline import load_inputs
+
+    settings = load_settings(None, local_authority=local_authority)
+    inputs = load_inputs(
+        data_dir, ssda903=ssda903, today=today.date() if today else None, local_authority=settings.local_authority
+    )
+    result = replace(inputs.load, notes=inputs.notes)  # with the adapters' notes
     report_counts(result)
+    # Rows are named by file and line; child ids are withheld (the file may be read by someone who may not see them).
+    rejects = withhold_child_ids(result.rejects)
     if result.rejected_rows:
         target = rejects_file or Path("rejects.csv")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        result.rejects.to_csv(target, index=False, lineterminator="\n")
+        write_csv(rejects, target, private=True)
         click.echo(f"{result.rejected_rows:,} row(s) rejected ({len(result.rejects):,} problem(s)): see {target}")
         raise click.exceptions.Exit(1)
     if rejects_file is not None:
-        result.rejects.to_csv(rejects_file, index=False, lineterminator="\n")
+        write_csv(rejects, rejects_file, private=True)
     click.echo("all rows accepted")
 
 

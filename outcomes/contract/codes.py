@@ -208,7 +208,11 @@ class CategoryOfNeed(CodeList):
 
 
 class Placement(CodeList):
-    """SSDA903 PLACE (from 2023 to 2024 collection year)."""
+    """SSDA903 PLACE: every code valid in some collection year.
+
+    Which codes a given year's return may use is in :mod:`outcomes.contract.ssda903_years` (K3 from
+    2024-25; Z11 to Z14 from 2025-26, when H5, P2 and Z1 were withdrawn).
+    """
 
     A3 = "A3", "Placed for adoption with parental consent, with current foster carers"
     A4 = "A4", "Placed for adoption with parental consent, not with current foster carers"
@@ -217,6 +221,7 @@ class Placement(CodeList):
     H5 = "H5", "Semi-independent living accommodation not subject to children's homes regulations"
     K1 = "K1", "Secure children's home"
     K2 = "K2", "Children's home subject to children's homes regulations"
+    K3 = "K3", "Placement type K3 (from the 2024 to 2025 return; see DfE's guide for the year)"
     P1 = "P1", "Placed with own parent(s) or other person(s) with parental responsibility"
     P2 = "P2", "Independent living"
     P3 = "P3", "Residential employment"
@@ -236,7 +241,11 @@ class Placement(CodeList):
     U4 = "U4", "Foster placement with other foster carer, long-term fostering"
     U5 = "U5", "Foster placement with other foster carer, who is also an approved adopter (FFA)"
     U6 = "U6", "Foster placement with other foster carer, not long-term or FFA"
-    Z1 = "Z1", "Other placements"
+    Z1 = "Z1", "Other placements (to the 2024 to 2025 return)"
+    Z11 = "Z11", "Other placements, Z11 (from the 2025 to 2026 return; see DfE's guide for the year)"
+    Z12 = "Z12", "Other placements, Z12 (from the 2025 to 2026 return; see DfE's guide for the year)"
+    Z13 = "Z13", "Other placements, Z13 (from the 2025 to 2026 return; see DfE's guide for the year)"
+    Z14 = "Z14", "Other placements, Z14 (from the 2025 to 2026 return; see DfE's guide for the year)"
 
 
 class PlacementProvider(CodeList):

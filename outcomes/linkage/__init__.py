@@ -9,7 +9,7 @@ The public API of the linker. Internals live in the submodules:
 """
 
 from outcomes.linkage.engines import ENGINES, open_engine
-from outcomes.linkage.pipeline import LinkageResult, link_folder, write_result
+from outcomes.linkage.pipeline import LinkageResult, link_folder, link_tables, write_result
 from outcomes.linkage.probabilistic import ProbabilisticLinks, link_probabilistically, resolve_one_to_one
 from outcomes.linkage.pseudonymise import (
     DEMONSTRATION_KEY,
@@ -29,6 +29,7 @@ __all__ = [
     "Pseudonymiser",
     "is_synthetic",
     "link_folder",
+    "link_tables",
     "link_probabilistically",
     "match_rates",
     "open_engine",

@@ -2,9 +2,14 @@
 
 The steps, in order:
 
-1. choose the key (:func:`~outcomes.linkage.pseudonymise.resolve_key`);
-2. load the data folder and, if given, the follow-up sources of another folder
-   (which then replace the folder's own follow-up tables: those are not read);
+1. choose the key (:func:`~outcomes.linkage.pseudonymise.resolve_key`): the
+   public demonstration key only when the caller says so (a cohort the run
+   generated itself, or an explicit option), never because of a file in the
+   data folder;
+2. take the loaded, validated tables (:func:`link_tables`; :func:`link_folder`
+   loads a folder first, SSDA903 returns included) and, if given, the
+   follow-up sources of another folder (which then replace the folder's own
+   follow-up tables);
 3. for each follow-up source, link the records with a child id on that id
    and the others probabilistically against the identifiers table;
 4. replace every child id by its pseudonym, drop the identifier columns and
@@ -19,7 +24,6 @@ from __future__ import annotations
 
 import json
 import logging
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,9 +45,8 @@ from outcomes.errors import DataContractError
 from outcomes.linkage.deterministic import link_on_child_id
 from outcomes.linkage.engines import open_engine
 from outcomes.linkage.probabilistic import UNIQUE_ID, ProbabilisticLinks, link_probabilistically
-from outcomes.linkage.pseudonymise import Pseudonymiser, is_synthetic, resolve_key
+from outcomes.linkage.pseudonymise import DEMONSTRATION_KEY, Pseudonymiser, resolve_key
 from outcomes.linkage.quality import DECIMALS, child_groups, match_rates, truth_metrics, truth_metrics_by_group
-from outcomes.loading import SUFFIXES
 
 logger = logging.getLogger(__name__)
 
@@ -110,43 +113,6 @@ class LinkageResult:
     probabilistic: ProbabilisticLinks | None = field(default=None, repr=False)
 
 
-def read_source_table(path: Path, table: str) -> pd.DataFrame:
-    """Read one follow-up source file, typing its contract columns (cells that do not parse become missing)."""
-    from outcomes.loading import _kind
-    from outcomes.reading import ROW, parse_column, read_cells
-
-    raw = read_cells(path)
-    frame = raw.frame.drop(columns=[ROW], errors="ignore")
-    columns = TABLES[table].columns
-    typed = {}
-    for name, column in columns.items():
-        if name not in frame.columns:
-            typed[name] = pd.Series(pd.NA, index=frame.index, dtype="string")
-            continue
-        values, failed, _ = parse_column(frame[name], _kind(column))
-        if failed.any():
-            logger.warning(
-                "%s: %d value(s) of %s could not be read and are treated as missing", path, failed.sum(), name
-            )
-        typed[name] = values
-    return pd.DataFrame(typed, index=frame.index).reset_index(drop=True)
-
-
-def _source_file(folder: Path, table: str) -> Path | None:
-    for suffix in (".parquet", ".csv"):
-        if (folder / f"{table}{suffix}").is_file():
-            return folder / f"{table}{suffix}"
-    return None
-
-
-def _folder_without(data_dir: Path, tables: tuple[str, ...], view: Path) -> Path:
-    """A folder of links to the table files of ``data_dir`` except those of ``tables``."""
-    for path in sorted(data_dir.iterdir()):
-        if path.is_file() and path.suffix.lower() in SUFFIXES and path.stem in TABLES and path.stem not in tables:
-            (view / path.name).symlink_to(path.resolve())
-    return view
-
-
 def _record_features(pseudonymiser: Pseudonymiser, frame: pd.DataFrame) -> pd.DataFrame:
     return pseudonymiser.comparison_features(
         forename=frame["forename"],
@@ -199,9 +165,10 @@ def _pseudonymise_table(frame: pd.DataFrame, pseudonymiser: Pseudonymiser) -> pd
     return frame
 
 
-def _read_truth(data_dir: Path, pseudonymiser: Pseudonymiser, sources: dict[str, pd.DataFrame]) -> pd.DataFrame | None:
-    path = data_dir / TRUTH_FILE
-    if not path.is_file():
+def _read_truth(
+    path: Path | None, pseudonymiser: Pseudonymiser, sources: dict[str, pd.DataFrame]
+) -> pd.DataFrame | None:
+    if path is None or not path.is_file():
         return None
     truth = pd.read_csv(path, dtype=str, keep_default_na=False)
     truth = truth[truth["source"].isin(list(sources))]
@@ -226,54 +193,90 @@ def link_folder(
     data_end: pd.Timestamp | str | None = None,
     windows_months: tuple[int, ...] = DEFAULT_WINDOWS_MONTHS,
     key: bytes | None = None,
+    demonstration_key: bool = False,
     threads: int | None = None,
     spark_session: Any = None,
+    local_authority: str | None = None,
 ) -> LinkageResult:
-    """Link the follow-up sources of a data folder to its children and build the leaver cohort.
+    """Load a data folder (SSDA903 returns included) and link it: :func:`link_tables` on what loads.
 
     Parameters
     ----------
     data_dir : the data folder (contract tables, with ``identifiers`` when records must be linked
-        probabilistically).
+        probabilistically, and ``ssda903/<year>/`` returns where it has them).
     sources_dir : a folder whose follow-up tables are linked instead of the data folder's own (which are
-        then neither read nor validated, nor written to the linked output).
-    engine : ``duckdb`` or ``spark``.
-    threshold : match probability threshold; chosen from the model when ``None``.
-    data_end : end of follow-up for the cohort; by default the latest date in the data.
-    windows_months : follow-up windows of the cohort.
-    key : pseudonymisation key; by default from ``OUTCOMES_PSEUDONYM_KEY`` (see
-        :func:`~outcomes.linkage.pseudonymise.resolve_key`).
-    threads : engine threads (default: all cores).
-    spark_session : a Spark session to use with ``engine="spark"``.
+        then neither read nor validated, nor written to the linked output). Its rows are validated too.
+    key : pseudonymisation key; by default from ``OUTCOMES_PSEUDONYM_KEY``.
+    demonstration_key : allow the public demonstration key when no key is set (synthetic data only).
+    local_authority : for SSDA903 Header files, which have no local authority column.
+
+    Other parameters are those of :func:`link_tables`.
 
     Raises
     ------
     ConfigurationError
-        When the key is missing on real data.
+        When no key is set and the demonstration key was not allowed.
     """
-    from outcomes.loading import load_data
+    from outcomes.pipeline import load_inputs
 
     data_dir = Path(data_dir)
-    pseudonymiser = Pseudonymiser(key if key is not None else resolve_key(synthetic=is_synthetic(data_dir)))
-    if sources_dir is None:
-        loaded = load_data(data_dir)
-    else:
-        # The sources replace the folder's own follow-up tables, which at national scale are the largest:
-        # they are neither read nor validated.
-        with tempfile.TemporaryDirectory(prefix="outcomes-link-") as view:
-            loaded = load_data(_folder_without(data_dir, FOLLOW_UP_SOURCES, Path(view)))
-    tables = dict(loaded.tables)
-    if loaded.rejected_rows:
-        logger.warning("%s: %d rows rejected by the data contract were left out", data_dir, loaded.rejected_rows)
+    inputs = load_inputs(
+        data_dir, sources_dir=Path(sources_dir) if sources_dir is not None else None, local_authority=local_authority
+    )
+    return link_tables(
+        inputs.tables,
+        sources=inputs.source_tables,
+        key=key if key is not None else resolve_key(synthetic=demonstration_key),
+        engine=engine,
+        threshold=threshold,
+        data_end=data_end,
+        windows_months=windows_months,
+        threads=threads,
+        spark_session=spark_session,
+        truth_file=data_dir / TRUTH_FILE,
+    )
 
-    sources: dict[str, pd.DataFrame] = {}
+
+def link_tables(
+    tables: dict[str, pd.DataFrame],
+    *,
+    key: bytes,
+    sources: dict[str, pd.DataFrame] | None = None,
+    engine: str = "duckdb",
+    threshold: float | None = None,
+    data_end: pd.Timestamp | str | None = None,
+    windows_months: tuple[int, ...] = DEFAULT_WINDOWS_MONTHS,
+    threads: int | None = None,
+    spark_session: Any = None,
+    truth_file: Path | None = None,
+) -> LinkageResult:
+    """Link the follow-up sources of loaded tables to their children and build the leaver cohort.
+
+    Parameters
+    ----------
+    tables : accepted rows of every contract table, as the loader returns them (loaded once, by the caller).
+    key : pseudonymisation key (see :func:`~outcomes.linkage.pseudonymise.resolve_key`).
+    sources : validated follow-up tables that replace those of ``tables`` (records carrying identifiers
+        instead of child ids, say); None links the follow-up tables of ``tables``.
+    engine : ``duckdb`` or ``spark``.
+    threshold : match probability threshold; chosen from the model when ``None``.
+    data_end : end of follow-up for the cohort; by default the latest date in the data.
+    windows_months : follow-up windows of the cohort.
+    threads : engine threads (default: all cores).
+    spark_session : a Spark session to use with ``engine="spark"``.
+    truth_file : the true links (synthetic data), for precision and recall; absent on real data.
+    """
+    pseudonymiser = Pseudonymiser(key)
+    tables = dict(tables)
+    sources_given = sources is not None
+    linked_sources: dict[str, pd.DataFrame] = {}
     for name in FOLLOW_UP_SOURCES:
-        if sources_dir is not None:
-            path = _source_file(Path(sources_dir), name)
-            if path is not None:
-                sources[name] = read_source_table(path, name)
+        if sources is not None:
+            if name in sources:
+                linked_sources[name] = sources[name]
         elif name in tables:
-            sources[name] = tables[name]
+            linked_sources[name] = tables[name]
+    sources = linked_sources
 
     children = tables["children"]
     identifiers = tables.get("identifiers")
@@ -320,7 +323,7 @@ def link_folder(
         if identifiers is None or identifiers.empty:
             raise DataContractError(
                 f"{sum(len(f) for f in to_link)} follow-up records carry identifiers instead of a child id, but "
-                f"{data_dir} has no identifiers table to link them to. Add identifiers.csv or identifiers.parquet."
+                "the data have no identifiers table to link them to. Add identifiers.csv or identifiers.parquet."
             )
         records = pd.concat(to_link, ignore_index=True)
         to_link.clear()  # the per-source frames are copied into records: keep one copy only
@@ -389,10 +392,12 @@ def link_folder(
     linked_children = {name: set(links.loc[links["source"] == name, "child"]) for name in sources}
     quality: dict[str, Any] = {
         "engine": engine,
-        "synthetic": is_synthetic(data_dir),
+        # The public key protects nothing: say so wherever it was used.
+        "synthetic": key == DEMONSTRATION_KEY,
+        "demonstration_key": key == DEMONSTRATION_KEY,
         "data_end": follow_up.data_end.strftime("%Y-%m-%d"),
         "windows_months": list(follow_up.windows_months),
-        "sources_dir": "sources" if sources_dir is not None else "data folder",
+        "sources_dir": "sources" if sources_given else "data folder",
         "counts": {name: counts[name].as_dict() for name in sorted(counts)},
         "records": sum(c.records for c in counts.values()),
         "linked": len(links),
@@ -413,7 +418,7 @@ def link_folder(
         }
     else:
         quality["threshold"] = threshold
-    truth = _read_truth(data_dir, pseudonymiser, sources)
+    truth = _read_truth(truth_file, pseudonymiser, sources)
     if truth is not None:
         quality.update(truth_metrics(links, truth))
         quality["truth_by_group"] = truth_metrics_by_group(links, truth, child_groups(cohort))
@@ -421,9 +426,14 @@ def link_folder(
 
 
 def write_result(result: LinkageResult, out_dir: Path | str) -> list[Path]:
-    """Write ``linked/{table}.parquet``, ``cohort.parquet`` and ``linkage_quality.json``; return the paths."""
-    out_dir = Path(out_dir)
-    (out_dir / "linked").mkdir(parents=True, exist_ok=True)
+    """Write ``linked/{table}.parquet``, ``cohort.parquet`` and ``linkage_quality.json``; return the paths.
+
+    The linked tables and the cohort are record-level: the folder and its files are readable by the owner only.
+    """
+    from outcomes.outputs import make_private, private_folder
+
+    out_dir = private_folder(Path(out_dir))
+    private_folder(out_dir / "linked")
     written = []
     for name, frame in sorted(result.tables.items()):
         path = out_dir / "linked" / f"{name}.parquet"
@@ -433,6 +443,7 @@ def write_result(result: LinkageResult, out_dir: Path | str) -> list[Path]:
     result.cohort.to_parquet(cohort_path, index=False)
     quality_path = out_dir / "linkage_quality.json"
     quality_path.write_text(json.dumps(_jsonable(result.quality), indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    make_private(out_dir)
     return [*written, cohort_path, quality_path]
 
 

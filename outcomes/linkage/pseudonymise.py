@@ -26,10 +26,12 @@ the day ``05`` hash differently). Hashes of features are truncated to 64
 bits: enough to make a chance collision among millions of values
 vanishingly unlikely, and half the memory.
 
-Synthetic data (a folder whose ``truth.json`` says ``"synthetic": true``)
-may be processed without a key: the fixed demonstration key
+Synthetic data may be processed without a key: the fixed demonstration key
 :data:`DEMONSTRATION_KEY` is used and a warning says so. It is published in
-this source file and protects nothing; never use it on real records.
+this source file and protects nothing; never use it on real records. Whether
+it may be used is the caller's decision (a cohort the run generated itself,
+or an explicit ``--demo-key``), never a file in the data folder's:
+:func:`is_synthetic` reads ``truth.json`` for information only.
 """
 
 from __future__ import annotations
