@@ -38,6 +38,7 @@ from analyses.placement.models import (
     delong_auc,
     disclosure_check,
     fit_logit,
+    one_blas_thread,
 )
 from analyses.placement.truth import PlacementTruth
 from analyses.results import estimates_frame, not_estimable_row
@@ -68,6 +69,13 @@ def fit_models(
     tables: dict[str, pd.DataFrame], *, first_year: int, last_year: int, only: tuple[str, ...] | None = None
 ) -> PlacementFits:
     """Build the analysis frame and fit the logistic models (``only`` limits which, for the recovery study)."""
+    with one_blas_thread():
+        return _fit_models(tables, first_year=first_year, last_year=last_year, only=only)
+
+
+def _fit_models(
+    tables: dict[str, pd.DataFrame], *, first_year: int, last_year: int, only: tuple[str, ...] | None
+) -> PlacementFits:
     data = build_frame(tables, first_year=first_year, last_year=last_year)
     welfare = data.frame[data.frame[ROUTE].astype(str) == SWCU].reset_index(drop=True)
     builders = {
@@ -324,6 +332,18 @@ def standardised_rows(fits: PlacementFits, threshold: int, truth: PlacementTruth
     welfare_fit, ycs_fit = fits.fits.get("logit_pooled"), fits.fits.get("logit_ycs")
     if welfare_fit is None or ycs_fit is None:
         return [not_estimable_row(STANDARDISED_MODEL, "swcu_minus_ycs", "not estimable: a route has no model")]
+    for fit in (welfare_fit, ycs_fit):
+        smallest = min(fit.events, fit.n - fit.events)
+        if fit.df_resid < MIN_RESIDUAL_DF or 0 < smallest <= threshold:
+            return [
+                not_estimable_row(
+                    STANDARDISED_MODEL,
+                    "swcu_minus_ycs",
+                    f"withheld: {fit.design.name} rests on "
+                    f"{fit.df_resid} residual degrees of freedom and {smallest} referrals in its "
+                    "smaller outcome group",
+                )
+            ]
     everyone = fits.data.frame.reset_index(drop=True)
     results = {}
     for route, fit in ((SWCU, welfare_fit), (YCS, ycs_fit)):
@@ -375,7 +395,6 @@ def standardised_rows(fits: PlacementFits, threshold: int, truth: PlacementTruth
             "note": "welfare minus youth justice placement rate, adjusted for behaviours (g-computation)",
         }
     )
-    del threshold
     return rows
 
 

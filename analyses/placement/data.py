@@ -29,6 +29,7 @@ import pandas as pd
 
 from outcomes.contract.codes import Behaviour, Route
 from outcomes.contract.tables import Children, Referrals, Stays
+from outcomes.errors import OutcomesError
 
 BEHAVIOURS: tuple[str, ...] = tuple(Behaviour.codes())
 """The 14 presented behaviours of Table 3, in the contract's order."""
@@ -57,8 +58,13 @@ YCS = Route.YCS.value
 DAYS_PER_YEAR = 365.25
 
 
-class PlacementDataError(ValueError):
-    """The tables cannot support the placement analysis (a table or column is missing, or nothing is left)."""
+class PlacementDataError(OutcomesError, ValueError):
+    """The tables cannot support the placement analysis (a table or column is missing, or nothing is left).
+
+    The command line prints the message and exits with status 2, without a traceback.
+    """
+
+    exit_code = 2
 
 
 @dataclass

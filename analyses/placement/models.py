@@ -12,6 +12,7 @@ environment applies to regressions (:func:`disclosure_check`).
 
 from __future__ import annotations
 
+import contextlib
 import warnings
 from dataclasses import dataclass, field
 
@@ -24,6 +25,20 @@ MIN_RESIDUAL_DF = 10
 """Smallest residual degrees of freedom a regression may be released with (SACRO's ``acro`` uses 10)."""
 
 Z95 = float(stats.norm.ppf(0.975))
+
+
+def one_blas_thread():
+    """A context that limits BLAS to one thread while fitting.
+
+    The matrices are small (thousands by tens): a multithreaded BLAS spends more
+    time starting threads than multiplying, and on a shared machine it is many
+    times slower. threadpoolctl comes with scikit-learn, which firthmodels needs.
+    """
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - scikit-learn always brings it
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
 
 
 @dataclass(frozen=True)
@@ -113,9 +128,6 @@ def fit_logit(design: Design, *, firth: bool = True, detect: bool = True) -> Log
     local authority (``local_authority``) and clustered by child (``child``),
     each with statsmodels' small-sample correction.
     """
-    import statsmodels.api as sm
-    from statsmodels.tools.sm_exceptions import ConvergenceWarning, PerfectSeparationWarning
-
     X = design.X.astype(float)
     y = design.y.astype(float)
     dropped: dict[str, str] = {}
@@ -145,25 +157,11 @@ def fit_logit(design: Design, *, firth: bool = True, detect: bool = True) -> Log
         except (scipy.linalg.LinAlgError, ValueError) as error:
             notes.append(f"{design.name}: separation could not be checked ({error}).")
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        warnings.simplefilter("ignore", PerfectSeparationWarning)
-        warnings.simplefilter("ignore", RuntimeWarning)
-        model = sm.Logit(y, X)
-        ml = model.fit(method="newton", maxiter=100, disp=0, warn_convergence=False)
-        start = ml.params.to_numpy()
-        covariances = {"model": pd.DataFrame(ml.cov_params(), index=X.columns, columns=X.columns)}
-        for name, groups in design.clusters.items():
-            clustered = model.fit(
-                start_params=start,
-                method="newton",
-                maxiter=0 if ml.mle_retvals.get("converged", False) else 100,
-                disp=0,
-                cov_type="cluster",
-                cov_kwds={"groups": _cluster_codes(groups)},
-                warn_convergence=False,
-            )
-            covariances[name] = pd.DataFrame(clustered.cov_params(), index=X.columns, columns=X.columns)
+    try:
+        ml, covariances = _maximum_likelihood(X, y, design.clusters)
+    except (ZeroDivisionError, np.linalg.LinAlgError, scipy.linalg.LinAlgError, ValueError) as error:
+        # Near-saturated designs (as many terms as referrals, one cluster) break the covariance formulas.
+        raise NotEstimable(f"{design.name}: cannot be fitted on {n} referrals with {k} terms ({error}).") from None
     converged = bool(ml.mle_retvals.get("converged", False))
     if not converged and not separated:
         notes.append(f"{design.name}: maximum likelihood did not converge in 100 Newton steps.")
@@ -201,6 +199,36 @@ def fit_logit(design: Design, *, firth: bool = True, detect: bool = True) -> Log
         notes=notes,
         ml_result=ml,
     )
+
+
+def _maximum_likelihood(X: pd.DataFrame, y: np.ndarray, clusters: dict[str, np.ndarray]):
+    """statsmodels ``Logit`` by Newton's method; covariances model-based and clustered by each of ``clusters``."""
+    import statsmodels.api as sm
+    from statsmodels.tools.sm_exceptions import ConvergenceWarning, PerfectSeparationWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        warnings.simplefilter("ignore", PerfectSeparationWarning)
+        warnings.simplefilter("ignore", RuntimeWarning)
+        model = sm.Logit(y, X)
+        ml = model.fit(method="newton", maxiter=100, disp=0, warn_convergence=False)
+        start = ml.params.to_numpy()
+        covariances = {"model": pd.DataFrame(ml.cov_params(), index=X.columns, columns=X.columns)}
+        for name, groups in clusters.items():
+            codes = _cluster_codes(groups)
+            if codes.max() < 1:
+                raise ValueError(f"one {name.replace('_', ' ')} only: clustered standard errors need two or more")
+            clustered = model.fit(
+                start_params=start,
+                method="newton",
+                maxiter=0 if ml.mle_retvals.get("converged", False) else 100,
+                disp=0,
+                cov_type="cluster",
+                cov_kwds={"groups": codes},
+                warn_convergence=False,
+            )
+            covariances[name] = pd.DataFrame(clustered.cov_params(), index=X.columns, columns=X.columns)
+    return ml, covariances
 
 
 class NotEstimable(ValueError):

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
-
 import pandas as pd
 
 from analyses.placement import analysis
 from analyses.placement.analysis import AME_MODEL, FIRTH_MODEL, PRIMARY_MODEL
 from analyses.placement.data import BEHAVIOURS, PlacementDataError
-from analyses.placement.models import MIN_RESIDUAL_DF
+from analyses.placement.models import MIN_RESIDUAL_DF, one_blas_thread
 from analyses.placement.plots import forest_plot
 from analyses.placement.table3 import closeness_note, table3_comparison
 from analyses.placement.truth import PlacementTruth
@@ -33,22 +31,8 @@ def run(tables: dict[str, pd.DataFrame], settings, truth: dict | None = None) ->
     traceback; a missing table or column raises :class:`PlacementDataError`
     with a message naming it.
     """
-    with _one_blas_thread():
+    with one_blas_thread():
         return _run(tables, settings, truth)
-
-
-def _one_blas_thread():
-    """Limit BLAS to one thread while fitting.
-
-    The matrices are small (thousands by tens): a multithreaded BLAS spends more
-    time starting threads than multiplying, and on a shared machine it is many
-    times slower. threadpoolctl comes with scikit-learn, which firthmodels needs.
-    """
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - scikit-learn always brings it
-        return contextlib.nullcontext()
-    return threadpool_limits(limits=1, user_api="blas")
 
 
 def _run(tables: dict[str, pd.DataFrame], settings, truth: dict | None) -> AnalysisResult:
@@ -76,7 +60,10 @@ def _run(tables: dict[str, pd.DataFrame], settings, truth: dict | None) -> Analy
             continue
         if name in ("logit_ycs",):
             continue
-        rows += analysis.logit_rows(fit, threshold, placement_truth)
+        # Only correctly specified models have the generator's parameters as their truth: the pooled, count and
+        # pathway models average over the generator's yearly effects (and routes), so no single true value exists.
+        specified = name in (PRIMARY_MODEL, "logit_interactions")
+        rows += analysis.logit_rows(fit, threshold, placement_truth if specified else None)
         if name == PRIMARY_MODEL:
             rows += analysis.logit_rows(fit, threshold, placement_truth, model=FIRTH_MODEL, firth=True)
             rows += analysis.ame_rows(fit, welfare, threshold, placement_truth)
@@ -173,7 +160,9 @@ def _notes(fits, primary, threshold, truth, table3) -> list[str]:
     if truth is not None:
         notes.append(
             "true_value: the synthetic generator's parameter on the same scale (odds ratio, percentage points); "
-            "for ame_by_year the generator's average discrete change over the same referrals; for logit_pooled "
-            "behaviours there is none (the generator's effects differ by year)."
+            "for ame_by_year the generator's average discrete change over the same referrals; for "
+            "pathway_standardised the generator's welfare model averaged over all referrals and the YCS's fixed shares; "
+            "none for logit_pooled, logit_behaviour_count, logit_pathway and lpm_fe, which average over the "
+            "generator's yearly effects (or routes) and so have no single true value."
         )
     return notes

@@ -54,22 +54,22 @@ class PlacementTruth:
 
     def welfare_probability(self, frame: pd.DataFrame) -> np.ndarray:
         """True probability that each referral of ``frame`` would be placed on the welfare pathway."""
-        eta = np.zeros(len(frame))
         years = frame[YEAR].to_numpy()
+        flags = {b: frame[b].fillna(0).to_numpy(dtype=float) for b in BEHAVIOURS}
+        female = frame[FEMALE].to_numpy(dtype=float)
+        age = frame[AGE].to_numpy(dtype=float)
+        previous = frame[PREVIOUS].to_numpy(dtype=float)
+        eta = np.full(len(frame), np.nan)
         for year in np.unique(years):
-            rows = years == year
             model = self.by_year.get(int(year))
             if model is None:
-                eta[rows] = np.nan
                 continue
-            part = np.full(int(rows.sum()), float(model["intercept"]))
+            rows = years == year
+            part = float(model["intercept"]) + float(model["log_or_female"]) * female[rows]
+            part = part + float(model["log_or_age_per_year"]) * (age[rows] - float(model["reference_age"]))
+            part = part + float(model["log_or_previous_stay"]) * previous[rows]
             for behaviour, coef in model["behaviour_log_odds_ratio"].items():
-                part += float(coef) * frame.loc[rows, behaviour].fillna(0).to_numpy(dtype=float)
-            part += float(model["log_or_female"]) * frame.loc[rows, FEMALE].to_numpy(dtype=float)
-            part += float(model["log_or_age_per_year"]) * (
-                frame.loc[rows, AGE].to_numpy(dtype=float) - float(model["reference_age"])
-            )
-            part += float(model["log_or_previous_stay"]) * frame.loc[rows, PREVIOUS].to_numpy(dtype=float)
+                part = part + float(coef) * flags[behaviour][rows]
             eta[rows] = part
         return special.expit(eta)
 
