@@ -11,8 +11,10 @@ estimate (log odds ratio), bias, empirical standard error, mean model standard
 error, and the coverage of the 95% interval with its Monte Carlo error
 (``sqrt(c (1 - c) / runs)``), for the intervals the analysis publishes
 (clustered by local authority) and for model-based ones. Runs where a term is
-separated (its estimate infinite) or not estimable are not averaged; their
-number is in ``separated``.
+separated (its estimate infinite) or has no finite standard error are not
+averaged; their number is in ``not_estimable``. Firth's penalised fit is
+summarised beside it (``firth_*``: bias, empirical SE and coverage of its
+model-based Wald interval, over every run).
 
 Only what the placement model reads is built: the simulation
 (``synthetic.simulation.Simulator``, the same code and seed as
@@ -134,6 +136,7 @@ def one_seed(seed: int) -> list[dict]:
             continue
         true_value = truth.log_odds_ratio(term)
         estimable = term in fit.params.index and term not in fit.separated
+        has_firth = fit.firth_params is not None and term in fit.firth_params.index
         rows.append(
             {
                 "seed": seed,
@@ -142,6 +145,8 @@ def one_seed(seed: int) -> list[dict]:
                 "estimate": float(fit.params[term]) if estimable else np.nan,
                 "se_cluster_local_authority": float(fit.se("local_authority")[term]) if estimable else np.nan,
                 "se_model": float(fit.se("model")[term]) if estimable else np.nan,
+                "firth_estimate": float(fit.firth_params[term]) if has_firth else np.nan,
+                "firth_se": float(fit.firth_se[term]) if has_firth else np.nan,
                 "separated": term in fit.separated,
                 "dropped": term in fit.dropped,
             }
@@ -152,13 +157,14 @@ def one_seed(seed: int) -> list[dict]:
 def summarise(runs: pd.DataFrame) -> pd.DataFrame:
     out = []
     for term, group in runs.groupby("term", sort=False):
-        ok = group.dropna(subset=["estimate"])
+        # A run counts for a term when maximum likelihood gives it a finite estimate and standard error.
+        ok = group.dropna(subset=["estimate", "se_cluster_local_authority", "se_model"])
         truth = float(group["true_log_odds_ratio"].iloc[0])
         row = {
             "term": term,
             "true_log_odds_ratio": truth,
             "runs": len(ok),
-            "separated": int(group["separated"].sum() + group["dropped"].sum()),
+            "not_estimable": len(group) - len(ok),
             "mean_estimate": ok["estimate"].mean(),
             "bias": ok["estimate"].mean() - truth,
             "empirical_se": ok["estimate"].std(ddof=1),
@@ -171,6 +177,15 @@ def summarise(runs: pd.DataFrame) -> pd.DataFrame:
             row[f"coverage_{label}_mc_error"] = (
                 float(np.sqrt(coverage * (1 - coverage) / len(ok))) if len(ok) else np.nan
             )
+        # Firth's fit exists in every run (also where ML separates), so it is summarised over all runs.
+        firth = group.dropna(subset=["firth_estimate"])
+        covered = (firth["firth_estimate"] - Z95 * firth["firth_se"] <= truth) & (
+            truth <= firth["firth_estimate"] + Z95 * firth["firth_se"]
+        )
+        row["firth_runs"] = len(firth)
+        row["firth_bias"] = firth["firth_estimate"].mean() - truth
+        row["firth_empirical_se"] = firth["firth_estimate"].std(ddof=1)
+        row["firth_coverage"] = float(covered.mean()) if len(firth) else np.nan
         out.append(row)
     return pd.DataFrame(out)
 
@@ -185,8 +200,9 @@ def markdown(summary: pd.DataFrame, seeds: int, seconds: float) -> str:
         "",
         "Synthetic cohort at scale 1, referral years 2017 to 2021, welfare referrals through the SWCU. "
         "Estimates and truth are log odds ratios; coverage is of the 95% Wald interval, clustered by local "
-        "authority (as published) and model-based; mc_error is its Monte Carlo standard error. "
-        f"Wall time {seconds / 60:.1f} minutes.",
+        "authority (as published) and model-based; mc_error is its Monte Carlo standard error. "(
+            f"Wall time {seconds / 60:.1f} minutes." if np.isfinite(seconds) else ""
+        ),
         "",
         "| " + " | ".join(shown.columns) + " |",
         "|" + "---|" * shown.shape[1],
@@ -199,7 +215,10 @@ def markdown(summary: pd.DataFrame, seeds: int, seconds: float) -> str:
         f"Pooled over the {len(ok)} terms (weighted by runs): coverage clustered by local authority "
         f"{np.average(ok['coverage_cluster_la'], weights=weights):.3f}, model-based "
         f"{np.average(ok['coverage_model'], weights=weights):.3f}; terms with coverage below 0.93 (clustered): "
-        f"{int((ok['coverage_cluster_la'] < 0.93).sum())}, above 0.97: {int((ok['coverage_cluster_la'] > 0.97).sum())}.",
+        f"{int((ok['coverage_cluster_la'] < 0.93).sum())}, above 0.97: {int((ok['coverage_cluster_la'] > 0.97).sum())}. "
+        f"Firth's penalised fit (model-based Wald intervals), pooled: coverage "
+        f"{np.average(ok['firth_coverage'], weights=ok['firth_runs']):.3f}; mean absolute bias "
+        f"{ok['firth_bias'].abs().mean():.3f} against {ok['bias'].abs().mean():.3f} for maximum likelihood.",
         "",
     ]
     return "\n".join(lines)
@@ -211,27 +230,38 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--first-seed", type=int, default=1000)
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
     parser.add_argument("--skip-check", action="store_true", help="do not compare the first seed with the full build")
+    parser.add_argument(
+        "--summarise-only", action="store_true", help="rebuild the tables from placement_recovery_runs.csv in --out"
+    )
     options = parser.parse_args(argv)
     options.out.mkdir(parents=True, exist_ok=True)
     began = time.perf_counter()
+    if options.summarise_only:
+        frame = pd.read_csv(options.out / "placement_recovery_runs.csv")
+        sys.stdout.write(write(frame, options.out, frame["seed"].nunique(), float("nan")))
+        return 0
     if not options.skip_check:
         check_against_full_build(options.first_seed)
         sys.stderr.write("short path checked against synthetic.build\n")
     runs = []
-    runs_path = options.out / "placement_recovery_runs.csv"
+    text = ""
     for i, seed in enumerate(range(options.first_seed, options.first_seed + options.seeds)):
         runs += one_seed(seed)
-        if (i + 1) % 10 == 0:
-            pd.DataFrame(runs).to_csv(runs_path, index=False, float_format="%.6f", lineterminator="\n")
+        if (i + 1) % 10 == 0 or i + 1 == options.seeds:
+            # Written as it goes, so a study stopped early still leaves its table for the seeds done.
+            text = write(pd.DataFrame(runs), options.out, i + 1, time.perf_counter() - began)
             sys.stderr.write(f"{i + 1} seeds, {time.perf_counter() - began:.0f} s\n")
-    frame = pd.DataFrame(runs)
-    frame.to_csv(runs_path, index=False, float_format="%.6f", lineterminator="\n")
-    summary = summarise(frame)
-    summary.to_csv(options.out / "placement_recovery.csv", index=False, float_format="%.6f", lineterminator="\n")
-    text = markdown(summary, options.seeds, time.perf_counter() - began)
-    (options.out / "placement_recovery.md").write_text(text, encoding="utf-8")
     sys.stdout.write(text)
     return 0
+
+
+def write(frame: pd.DataFrame, out: Path, seeds: int, seconds: float) -> str:
+    frame.to_csv(out / "placement_recovery_runs.csv", index=False, float_format="%.6f", lineterminator="\n")
+    summary = summarise(frame)
+    summary.to_csv(out / "placement_recovery.csv", index=False, float_format="%.6f", lineterminator="\n")
+    text = markdown(summary, seeds, seconds)
+    (out / "placement_recovery.md").write_text(text, encoding="utf-8")
+    return text
 
 
 if __name__ == "__main__":

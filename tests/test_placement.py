@@ -369,3 +369,14 @@ def test_previous_placement_and_age_are_coded_as_the_generator_codes_them(tables
     first = frame.sort_values("referral_date").groupby("child_id").head(1)
     assert (first["previous_secure_placement"] == 0).all()
     assert frame["previous_secure_placement"].sum() > 100
+
+
+def test_written_results_are_byte_identical_across_runs(tmp_path: Path) -> None:
+    data = small_tables(seed=4)
+    for name in ("first", "second"):
+        run(data, _settings()).write(tmp_path / name)
+    first = sorted(p.name for p in (tmp_path / "first").iterdir())
+    assert first == sorted(p.name for p in (tmp_path / "second").iterdir())
+    assert "placement_estimates.csv" in first and "table3_comparison.csv" in first
+    for name in first:
+        assert (tmp_path / "first" / name).read_bytes() == (tmp_path / "second" / name).read_bytes(), name

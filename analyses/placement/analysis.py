@@ -41,7 +41,7 @@ from analyses.placement.models import (
     one_blas_thread,
 )
 from analyses.placement.truth import PlacementTruth
-from analyses.results import estimates_frame, not_estimable_row
+from analyses.results import not_estimable_row
 from outcomes.statistics import mean_interval, median_interval
 
 log = logging.getLogger(__name__)
@@ -138,7 +138,7 @@ def logit_rows(
         if term in fit.dropped:
             rows.append(not_estimable_row(model, term, f"not estimable: {fit.dropped[term]}"))
             continue
-        withheld = disclosure_check(fit, spec, design.y, threshold, fit.df_resid)
+        withheld = disclosure_check(spec, design.y, threshold, fit.df_resid)
         if withheld:
             rows.append(not_estimable_row(model, term, withheld))
             continue
@@ -295,7 +295,7 @@ def lpm_rows(frame: pd.DataFrame, threshold: int) -> tuple[list[dict], list[str]
         if term not in result.params.index or term not in terms or not terms[term].reported:
             continue
         n, events = _term_counts(designs.Design(LPM_MODEL, exog, y.to_numpy(), terms, {}), term)
-        withheld = disclosure_check(None, terms[term], y.to_numpy(), threshold, df_resid)
+        withheld = disclosure_check(terms[term], y.to_numpy(), threshold, df_resid)
         if withheld:
             rows.append(not_estimable_row(LPM_MODEL, term, withheld))
             continue
@@ -529,6 +529,5 @@ __all__ = [
     "days_rows",
     "comparison_table",
     "standard_error_table",
-    "estimates_frame",
     "HARDEST_TO_PLACE",
 ]

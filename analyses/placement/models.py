@@ -266,7 +266,7 @@ def cells(term: Term, y: np.ndarray) -> Cells | None:
     return Cells(int((x & placed).sum()), int((x & ~placed).sum()), int((~x & placed).sum()), int((~x & ~placed).sum()))
 
 
-def disclosure_check(fit: LogitFit | None, term: Term, y: np.ndarray, threshold: int, df_resid: int) -> str:
+def disclosure_check(term: Term, y: np.ndarray, threshold: int, df_resid: int) -> str:
     """Why a term's estimate may not be released, or ``""`` if it may.
 
     The rules are those trusted research environments apply to regressions
