@@ -200,9 +200,9 @@ def markdown(summary: pd.DataFrame, seeds: int, seconds: float) -> str:
         "",
         "Synthetic cohort at scale 1, referral years 2017 to 2021, welfare referrals through the SWCU. "
         "Estimates and truth are log odds ratios; coverage is of the 95% Wald interval, clustered by local "
-        "authority (as published) and model-based; mc_error is its Monte Carlo standard error. "(
-            f"Wall time {seconds / 60:.1f} minutes." if np.isfinite(seconds) else ""
-        ),
+        "authority (as published) and model-based; mc_error is its Monte Carlo standard error; firth_* are "
+        "Firth's penalised fit with its model-based Wald interval. "
+        + (f"Wall time {seconds / 60:.1f} minutes." if np.isfinite(seconds) else ""),
         "",
         "| " + " | ".join(shown.columns) + " |",
         "|" + "---|" * shown.shape[1],
