@@ -380,3 +380,16 @@ def test_written_results_are_byte_identical_across_runs(tmp_path: Path) -> None:
     assert "placement_estimates.csv" in first and "table3_comparison.csv" in first
     for name in first:
         assert (tmp_path / "first" / name).read_bytes() == (tmp_path / "second" / name).read_bytes(), name
+
+
+def test_average_discrete_change_matches_statsmodels_margeff(primary) -> None:
+    from analyses.placement.models import average_discrete_change
+
+    fit = primary.fits["logit_pooled"]
+    with one_blas_thread():
+        margeff = fit.ml_result.get_margeff(at="overall", method="dydx", dummy=True).summary_frame()
+    everyone = np.ones(fit.n, dtype=bool)
+    for column in ("female", "previous_secure_placement", "sexual_exploitation"):
+        effect, se = average_discrete_change(fit, [column], np.zeros(fit.n, dtype=int), everyone, cov_name="model")
+        assert effect == pytest.approx(margeff.loc[column, "dy/dx"], rel=1e-8)
+        assert se == pytest.approx(margeff.loc[column, "Std. Err."], rel=1e-4)
