@@ -323,13 +323,15 @@ def lpm_rows(frame: pd.DataFrame, threshold: int) -> tuple[list[dict], list[str]
 def standardised_rows(fits: PlacementFits, threshold: int, truth: PlacementTruth | None) -> list[dict]:
     """Placement rates of SWCU and YCS referrals standardised to the behaviours of all referrals (g-computation).
 
-    Each route's own model (one effect per behaviour, year, female, age,
-    previous) predicts, for every referral of either route, the chance of being
-    placed had it come through that route; the averages are compared. The two
+    Each route's own model predicts, for every referral of either route, the
+    chance of being placed had it come through that route; the averages are
+    compared. The SWCU's is the primary model (behaviour effects by year); the
+    YCS's has one effect per behaviour, year intercepts, female, age and
+    previous placement. The two
     routes' fits are taken as independent for the CI of the difference (the
     few children referred through both make this slightly optimistic).
     """
-    welfare_fit, ycs_fit = fits.fits.get("logit_pooled"), fits.fits.get("logit_ycs")
+    welfare_fit, ycs_fit = fits.fits.get(PRIMARY_MODEL), fits.fits.get("logit_ycs")
     if welfare_fit is None or ycs_fit is None:
         return [not_estimable_row(STANDARDISED_MODEL, "swcu_minus_ycs", "not estimable: a route has no model")]
     for fit in (welfare_fit, ycs_fit):
@@ -347,7 +349,8 @@ def standardised_rows(fits: PlacementFits, threshold: int, truth: PlacementTruth
     everyone = fits.data.frame.reset_index(drop=True)
     results = {}
     for route, fit in ((SWCU, welfare_fit), (YCS, ycs_fit)):
-        X = designs.pooled(everyone, name=f"{route}_on_all").X
+        build = designs.by_year if route == SWCU else designs.pooled
+        X = build(everyone, name=f"{route}_on_all").X
         X = X.reindex(columns=fit.params.index, fill_value=0.0)
         # Years a route has no referral in have no intercept for it: those referrals cannot be standardised.
         known = X.filter(like="year[").sum(axis=1).to_numpy() > 0

@@ -100,20 +100,27 @@ class LogitFit:
 
 
 def aliased_columns(X: pd.DataFrame) -> list[str]:
-    """Columns that are all zero or linear combinations of earlier ones (pivoted QR, as R's ``lm`` finds them)."""
-    values = X.to_numpy(dtype=float)
-    if values.shape[1] == 0:
-        return []
+    """Columns that are all zero, or linear combinations of the columns before them.
+
+    QR without pivoting, in the design's own order (year intercepts, then
+    covariates, then behaviours): ``|R[j, j]|`` is the part of column ``j``
+    that the earlier columns do not explain, so a behaviour every referral of
+    the group presents is the one dropped, never a year intercept (R's ``lm``
+    drops aliased terms in the same order).
+    """
     zero = [c for c in X.columns if not np.any(X[c].to_numpy(dtype=float))]
     kept = [c for c in X.columns if c not in zero]
     if not kept:
         return zero
-    _, r, pivot = scipy.linalg.qr(X[kept].to_numpy(dtype=float), mode="economic", pivoting=True)
+    values = X[kept].to_numpy(dtype=float)
+    r = scipy.linalg.qr(values, mode="r")[0]
+    # With fewer referrals than columns, the columns past the last row are dependent (residual 0).
+    residual = np.zeros(len(kept))
     diagonal = np.abs(np.diag(r))
-    tolerance = diagonal.max() * max(values.shape) * np.finfo(float).eps * 1e3
-    rank = int((diagonal > tolerance).sum())
-    # Keep the earliest columns of the pivoted basis; pivoting puts dependent columns last.
-    return zero + sorted((kept[i] for i in pivot[rank:]), key=kept.index)
+    residual[: len(diagonal)] = diagonal
+    norms = np.linalg.norm(values, axis=0)
+    dependent = residual <= 1e-8 * norms
+    return zero + [c for c, d in zip(kept, dependent, strict=True) if d]
 
 
 def _cluster_codes(groups: np.ndarray) -> np.ndarray:

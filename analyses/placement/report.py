@@ -141,7 +141,7 @@ def _notes(fits, primary, threshold, truth, table3) -> list[str]:
         "by their number.",
         "pathway_standardised compares the share placed through the SWCU (welfare) and the YCS (remand and "
         "justice) had every referral, with all routes' behaviours and characteristics, come through each "
-        "(g-computation from each route's own logistic model); logit_pathway gives the odds ratios of remand and "
+        "(g-computation from each route's own logistic model: logit_by_year for the SWCU); logit_pathway gives the odds ratios of remand and "
         "justice against welfare from one model with common behaviour effects.",
         closeness_note(table3),
     ]
@@ -157,6 +157,14 @@ def _notes(fits, primary, threshold, truth, table3) -> list[str]:
                 + "; ".join(f"{term} ({why})" for term, why in primary.dropped.items())
                 + "."
             )
+    ycs = fits.fits.get("logit_ycs")
+    if ycs is not None and ycs.dropped:
+        notes.append(
+            "pathway_standardised: the YCS model cannot estimate "
+            + "; ".join(f"{term} ({why})" for term, why in ycs.dropped.items())
+            + ". Standardising YCS placement to welfare referrals therefore extrapolates: it takes such a "
+            "behaviour to make no difference on the youth justice route."
+        )
     if truth is not None:
         notes.append(
             "true_value: the synthetic generator's parameter on the same scale (odds ratio, percentage points); "
