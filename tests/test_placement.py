@@ -393,3 +393,16 @@ def test_average_discrete_change_matches_statsmodels_margeff(primary) -> None:
         effect, se = average_discrete_change(fit, [column], np.zeros(fit.n, dtype=int), everyone, cov_name="model")
         assert effect == pytest.approx(margeff.loc[column, "dy/dx"], rel=1e-8)
         assert se == pytest.approx(margeff.loc[column, "Std. Err."], rel=1e-4)
+
+
+def test_command_line_gives_a_message_and_status_2_when_no_referral_is_in_the_years(
+    analysed: Path, tmp_path: Path, capsys
+) -> None:
+    config = tmp_path / "years.toml"
+    config.write_text("start_year = 2030\nend_year = 2031\n", encoding="utf-8")
+    code = main(
+        ["analyse", "placement", str(analysed / "data"), "--out", str(tmp_path / "out"), "--config", str(config)]
+    )
+    assert code == 2
+    error = capsys.readouterr().err
+    assert "error:" in error and "2030 to 2031" in error and "Traceback" not in error
