@@ -252,6 +252,14 @@ def test_no_published_estimate_or_table3_cell_rests_on_a_small_count(analysed: P
     for column in ("referred_n", "placed_n"):
         assert not _small(shown[column]).any()
     assert not _small(shown["referred_n"] - shown["placed_n"]).any()
+    # Nor can a small count be worked back from the year's published total.
+    totals = table[table["behaviour"] == "all_referrals"].set_index("year")
+    year_n = shown["year"].map(totals["referred_n"])
+    year_placed = shown["year"].map(totals["placed_n"])
+    recorded = shown["referred_n"].notna() & (shown["behaviour"] != "all_referrals")
+    absent = (year_n - shown["referred_n"])[recorded]
+    absent_placed = (year_placed - shown["placed_n"])[recorded]
+    assert not (_small(absent) | _small(absent_placed) | _small(absent - absent_placed)).any()
 
 
 def small_tables(n: int = 600, seed: int = 0, years: tuple[int, ...] = (2018, 2019, 2020)) -> dict[str, pd.DataFrame]:

@@ -47,10 +47,12 @@ def published_table3() -> tuple[pd.DataFrame, pd.DataFrame]:
 def table3_comparison(frame: pd.DataFrame, threshold: int) -> pd.DataFrame:
     """Table 3 from the microdata beside the published figures (percentages 0-100, Wilson 95% CIs).
 
-    Rates are suppressed (with their counts) where the count presenting, the
-    count placed or the count not placed is 1 to ``threshold``: the table's
-    cells overlap (a referral presents several behaviours), so they do not add
-    to a total and no secondary suppression is needed.
+    Rates are suppressed (with their counts) where any cell of the behaviour's
+    2 x 2 table with placement within its year is 1 to ``threshold``: those
+    presenting it, placed and not, and, since the year's total row is
+    published, those not presenting it, placed and not. The table's rows
+    overlap (a referral presents several behaviours), so they do not add to a
+    total and no further secondary suppression is needed.
     """
     welfare = frame[frame[ROUTE].astype(str) == SWCU]
     published, totals = published_table3()
@@ -60,6 +62,7 @@ def table3_comparison(frame: pd.DataFrame, threshold: int) -> pd.DataFrame:
     for year in sorted(set(welfare[YEAR].unique()) | set(totals.index)):
         in_year = welfare[welfare[YEAR] == year]
         year_n = len(in_year)
+        year_placed = int(in_year[PLACED].sum())
         for behaviour in (ALL_REFERRALS, *BEHAVIOURS):
             if behaviour == ALL_REFERRALS:
                 presenting = in_year
@@ -98,6 +101,10 @@ def table3_comparison(frame: pd.DataFrame, threshold: int) -> pd.DataFrame:
                     "published_placed_pct": pub_placed,
                     "note": note,
                     "_not_placed": n - placed,
+                    # The other cells of the behaviour's 2 x 2 table, which the year's total row gives away.
+                    "_absent": recorded - n if recorded else 0,
+                    "_absent_placed": year_placed - placed if recorded else 0,
+                    "_absent_not_placed": (recorded - n) - (year_placed - placed) if recorded else 0,
                 }
             )
     table = pd.DataFrame(rows)
@@ -105,6 +112,9 @@ def table3_comparison(frame: pd.DataFrame, threshold: int) -> pd.DataFrame:
         small_count(table["referred_n"], threshold)
         | small_count(table["placed_n"], threshold)
         | small_count(table["_not_placed"], threshold)
+        | small_count(table["_absent"], threshold)
+        | small_count(table["_absent_placed"], threshold)
+        | small_count(table["_absent_not_placed"], threshold)
     )
     table.loc[
         hidden, ["referred_n", "referred_pct", "placed_n", "placed_pct", "placed_ci_lower", "placed_ci_upper"]
