@@ -47,6 +47,10 @@ def report_counts(result: LoadResult) -> None:
     )
     for note in result.notes:
         click.echo(f"note: {note}")
+    if len(result.warnings):
+        # Warnings keep their rows: one line per rule, with the rows it flagged.
+        for (code, rule), group in result.warnings.groupby(["code", "rule"], sort=True):
+            click.echo(f"warning: {code} {len(group):,} row(s): {rule}")
 
 
 @click.command()
@@ -67,12 +71,21 @@ def report_counts(result: LoadResult) -> None:
     "does not hold. Default: DATA_DIR/ssda903 if it exists.",
 )
 @click.option(
+    "--warnings",
+    "warnings_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write the rows with a warning here as CSV (file, row, column, value, rule, code); they are kept.",
+)
+@click.option(
     "--today",
     type=click.DateTime(formats=["%Y-%m-%d"]),
     default=None,
     help="Treat dates after this day (YYYY-MM-DD) as in the future. Default: the real today.",
 )
-def validate(data_dir: Path, rejects_file: Path | None, ssda903: Path | None, today) -> None:
+def validate(
+    data_dir: Path, rejects_file: Path | None, warnings_file: Path | None, ssda903: Path | None, today
+) -> None:
     """Check DATA_DIR against the data contract.
 
     DATA_DIR holds one CSV or Parquet file per table, named after the table
@@ -86,6 +99,9 @@ def validate(data_dir: Path, rejects_file: Path | None, ssda903: Path | None, to
     """
     result = load_with_adapters(data_dir, ssda903, today.date() if today else None)
     report_counts(result)
+    if warnings_file is not None:
+        warnings_file.parent.mkdir(parents=True, exist_ok=True)
+        result.warnings.to_csv(warnings_file, index=False, lineterminator="\n")
     if result.rejected_rows:
         target = rejects_file or Path("rejects.csv")
         target.parent.mkdir(parents=True, exist_ok=True)
