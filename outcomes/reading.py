@@ -270,7 +270,8 @@ def _without_unusable_dates(batch: pa.RecordBatch) -> tuple[pa.RecordBatch, dict
         kind = column.type
         if pa.types.is_timestamp(kind):
             unit = kind.unit
-            bounds = [pa.scalar(pd.Timestamp(t).as_unit(unit).value, pa.int64()) for t in (_EARLIEST, _LATEST)]
+            ticks = [(t - pd.Timestamp(0)) // pd.Timedelta(1, unit=unit) for t in (_EARLIEST, _LATEST)]
+            bounds = [pa.scalar(int(tick), pa.int64()) for tick in ticks]
             as_int = column.view(pa.int64()) if hasattr(column, "view") else pc.cast(column, pa.int64())
         elif pa.types.is_date(kind):
             days = [(pd.Timestamp(t) - pd.Timestamp("1970-01-01")).days for t in (_EARLIEST, _LATEST)]
@@ -357,7 +358,15 @@ def _as_text(series: pd.Series) -> pd.Series:
     return text.astype(object).where(text.notna(), None)
 
 
-def parse_column(series: pd.Series, kind: str, *, date_format: str = "%Y-%m-%d") -> tuple[pd.Series, pd.Series, str]:
+ISO_SHAPES = {"%Y-%m-%d": r"\d{4}-\d{1,2}-\d{1,2}", "%Y-%m": r"\d{4}-\d{1,2}"}
+"""The forms of ISO dates. A one-digit month or day (``2017-1-5``) is read: it is unambiguous, and the
+contract says so (``outcomes dictionary``)."""
+NONEXISTENT_DATE = "date does not exist (no such month, or no such day in that month)"
+
+
+def parse_column(
+    series: pd.Series, kind: str, *, date_format: str = "%Y-%m-%d"
+) -> tuple[pd.Series, pd.Series, str | pd.Series]:
     """Parse one column into its contract type.
 
     Parameters
@@ -369,7 +378,7 @@ def parse_column(series: pd.Series, kind: str, *, date_format: str = "%Y-%m-%d")
     Returns
     -------
     (values, failed, rule): the typed column, a mask of cells that could not be
-    parsed, and the rule those cells broke.
+    parsed, and the rule those cells broke (a Series, one rule a cell, where they broke different ones).
     """
     if kind == "date":
         if pd.api.types.is_datetime64_any_dtype(series):
@@ -378,7 +387,16 @@ def parse_column(series: pd.Series, kind: str, *, date_format: str = "%Y-%m-%d")
         text = _as_text(series)
         values = pd.to_datetime(text, format=date_format, errors="coerce")
         readable = date_format.replace("%Y", "YYYY").replace("%m", "MM").replace("%d", "DD")
-        return values.astype("datetime64[ns]"), text.notna() & values.isna(), f"date must be written {readable}"
+        failed = text.notna() & values.isna()
+        rule: str | pd.Series = f"date must be written {readable}"
+        shape = ISO_SHAPES.get(date_format)
+        if shape is not None and failed.any():
+            # Written in the right form but not a day of the calendar (2020-02-31, 2020-13-01): say so.
+            impossible = text[failed].astype(str).str.fullmatch(shape)
+            if impossible.any():
+                rule = pd.Series(rule, index=series.index, dtype=object)
+                rule[impossible.index[impossible.to_numpy()]] = NONEXISTENT_DATE
+        return values.astype("datetime64[ns]"), failed, rule
     if kind == "boolean":
         if pd.api.types.is_bool_dtype(series):
             return series.astype("boolean"), pd.Series(False, index=series.index), ""
