@@ -141,22 +141,31 @@ def _referral_of_stay(tables: Tables, column: str) -> pd.Series:
     return stays[Stays.referral_id].map(referrals)
 
 
+def _pathways(tables: Tables) -> tuple[np.ndarray, np.ndarray]:
+    """Each stay's pathway and its referral's (None where unknown), as plain arrays of text."""
+    stays = tables["stays"]
+    referred = _referral_of_stay(tables, Referrals.pathway)
+    return (
+        stays[Stays.pathway].astype(object).where(stays[Stays.pathway].notna(), None).to_numpy(dtype=object),
+        referred.astype(object).where(referred.notna(), None).to_numpy(dtype=object),
+    )
+
+
 def _route_differs(tables: Tables) -> pd.Series:
     """The stay is on the welfare route and its referral on the justice route (remand or sentence), or back."""
-    stays = tables["stays"]
-    referred = _referral_of_stay(tables, Referrals.pathway).astype("string")
+    stay, referred = _pathways(tables)
     welfare = codes.Pathway.WELFARE.value
-    known = referred.notna() & stays[Stays.pathway].notna()
-    return (known & ((stays[Stays.pathway] == welfare) != (referred == welfare))).fillna(False).astype(bool)
+    known = (stay != None) & (referred != None)  # noqa: E711 (element-wise)
+    return pd.Series(known & ((stay == welfare) != (referred == welfare)), index=tables["stays"].index)
 
 
 def _justice_pathway_differs(tables: Tables) -> pd.Series:
     """Both on the justice route, but one remand and the other a sentence."""
-    stays = tables["stays"]
-    referred = _referral_of_stay(tables, Referrals.pathway).astype("string")
+    stay, referred = _pathways(tables)
     welfare = codes.Pathway.WELFARE.value
-    both_justice = referred.notna() & (referred != welfare) & (stays[Stays.pathway] != welfare)
-    return (both_justice & (stays[Stays.pathway] != referred)).fillna(False).astype(bool)
+    known = (stay != None) & (referred != None)  # noqa: E711 (element-wise)
+    both_justice = known & (stay != welfare) & (referred != welfare)
+    return pd.Series(both_justice & (stay != referred), index=tables["stays"].index)
 
 
 def _admitted_before_referral(tables: Tables) -> pd.Series:
@@ -222,10 +231,12 @@ PATHWAYS_A_HOME_TAKES = {
 def _home_type_misfits(tables: Tables) -> pd.Series:
     stays = tables["stays"]
     home_type = stays[Stays.urn].map(tables["homes"].set_index(Homes.urn)[Homes.home_type]).astype("string")
-    fits = pd.Series(True, index=stays.index)
+    kinds = home_type.astype(object).where(home_type.notna(), None).to_numpy(dtype=object)
+    pathway = stays[Stays.pathway].astype(object).to_numpy(dtype=object)
+    misfit = np.zeros(len(stays), dtype=bool)
     for kind, pathways in PATHWAYS_A_HOME_TAKES.items():
-        fits &= ~((home_type == kind) & ~stays[Stays.pathway].isin(pathways)).fillna(False).astype(bool)
-    return ~fits
+        misfit |= (kinds == kind) & ~np.isin(pathway, list(pathways))
+    return pd.Series(misfit, index=stays.index)
 
 
 def _accommodated_over_available(tables: Tables) -> pd.Series:
