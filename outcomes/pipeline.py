@@ -237,6 +237,7 @@ def load_inputs(
     sources_dir: Path | None = None,
     today: date | None = None,
     local_authority: str | None = None,
+    data_end: date | str | None = None,
 ) -> Inputs:
     """Read and validate every input of a run, once.
 
@@ -251,6 +252,7 @@ def load_inputs(
         validated file by file, each row rejected or accepted and counted.
     today : dates after this day are in the future (default: the real today).
     local_authority : the authority whose SSDA903 returns these are (the Header has no such column).
+    data_end : the last date the data cover (a setting): later dates are warned about (W07).
 
     Raises
     ------
@@ -279,9 +281,9 @@ def load_inputs(
                     name = path.stem
                     if path.is_file() and path.suffix.lower() in SUFFIXES and name in own_files and name not in extra:
                         (view / path.name).symlink_to(path.resolve())
-                load = load_data(view, today=today, extra_tables=extra)
+                load = load_data(view, today=today, extra_tables=extra, data_end=data_end)
             else:
-                load = load_data(data_dir, today=today, extra_tables=extra)
+                load = load_data(data_dir, today=today, extra_tables=extra, data_end=data_end)
         except StructuralError as error:
             raise StructuralError.many(
                 [problem.replace(str(view), str(data_dir)) for problem in error.problems]
@@ -296,7 +298,7 @@ def load_inputs(
         inputs.sources_dir = Path(sources_dir)
         for name, path in _table_files(Path(sources_dir)).items():
             if name in FOLLOW_UP_TABLES:
-                inputs.sources[name] = validate_file(path, name, today=today)
+                inputs.sources[name] = validate_file(path, name, today=today, data_end=data_end)
                 inputs.source_hashes[path.name] = file_sha256(path)
     return inputs
 
@@ -524,7 +526,12 @@ def run_pipeline(
         progress("[validate]")
         started = time.perf_counter()
         inputs = load_inputs(
-            data_dir, ssda903=ssda903, sources_dir=sources, today=today, local_authority=settings.local_authority
+            data_dir,
+            ssda903=ssda903,
+            sources_dir=sources,
+            today=today,
+            local_authority=settings.local_authority,
+            data_end=settings.data_end,
         )
         write_validation(inputs, folder / "validation")
         timings["validate"] = time.perf_counter() - started

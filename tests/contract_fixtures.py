@@ -47,8 +47,8 @@ VALID_FILES: dict[str, str] = {
     ),
     "home_capacity": (
         "urn,snapshot_date,places_approved,places_available,children_accommodated\n"
-        "SC000001,2020-03-31,8,6,5\n"
-        "SC000002,2020-03-31,12,12,10\n"
+        "SC000001,2020-03-31,8,6,1\n"
+        "SC000002,2020-03-31,12,12,0\n"
     ),
     "incidents": (
         "incident_id,stay_id,incident_date,incident_type\n"
@@ -96,7 +96,9 @@ VALID_FILES: dict[str, str] = {
     ),
 }
 """File contents by table: three children, two homes, four referrals, two stays, a few events, and one or
-two rows of every optional table (follow-up sources have a row with child_id and one with identifiers only)."""
+two rows of every optional table (follow-up sources have a row with child_id and one with identifiers only).
+The folder breaks no rule and raises no warning: on 31 March 2020 one stay is open at SC000001 (S001, from 4 March)
+and none at SC000002 (S002 begins on 10 May), as home_capacity says."""
 
 TODAY = date(2024, 1, 1)
 """The "today" the tests judge future dates by, so that they do not change with the calendar."""

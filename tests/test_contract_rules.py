@@ -14,6 +14,7 @@ are judged one case at a time with :func:`outcomes.loading.load_data`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from functools import cache
 from pathlib import Path
 
@@ -22,7 +23,7 @@ import pytest
 from contract_fixtures import TODAY, VALID_FILES, csv_text, read_rows, write_valid_folder
 
 from outcomes.contract.codes import CODE_LISTS
-from outcomes.contract.rules import CROSS_TABLE_RULES
+from outcomes.contract.rules import CROSS_TABLE_RULES, LOADER_RULES, REJECT, WARNING
 from outcomes.contract.tables import EARLIEST_DATE, TABLES
 from outcomes.loading import LoadResult, load_data, validate_file
 from outcomes.reading import MAX_FIELD_CHARACTERS
@@ -62,6 +63,7 @@ def declared_rules() -> set[str]:
             rules.add(f"{name}:key")
         rules |= {f"{name}:{check.name}" for check in schema.checks}
     rules |= {rule.code for rule in CROSS_TABLE_RULES}
+    rules |= {rule.code for rule in LOADER_RULES if rule.severity == WARNING}  # dates after the data end
     return rules
 
 
@@ -389,7 +391,9 @@ def test_every_case_is_of_a_declared_rule_and_every_rule_can_fail_and_pass():
 def test_rule_count_is_what_the_report_gives():
     """The figure quoted in the issue note: rules declared (field and row checks, parse, future, cross-table)."""
     rules = declared_rules()
-    assert len([r for r in rules if r.startswith("X")]) == len(CROSS_TABLE_RULES) == 19
+    assert len([r for r in rules if r.startswith("X")]) == 22
+    assert len([r for r in rules if r.startswith("W")]) == 7
+    assert len(CROSS_TABLE_RULES) == 28
     assert len(rules) > 250
 
 
@@ -514,10 +518,15 @@ class CrossCase:
     line: int = 0
     column: str = ""
     value: str = ""
+    data_end: str | None = None
 
     @property
     def id(self) -> str:
         return f"{self.rule_id}-{'bad' if self.fails else 'good'}-{CROSS_CASES.index(self)}"
+
+    @property
+    def warns(self) -> bool:
+        return self.rule_id.startswith("W")
 
 
 def _edit(table: str, row: int, **cells: str) -> tuple[str, str]:
@@ -532,12 +541,20 @@ def _add(table: str, **cells: str) -> tuple[str, str]:
     return table, csv_text(header, rows)
 
 
-def _bad(rule_id, edit, line, column, value) -> CrossCase:
-    return CrossCase(rule_id, (edit,), True, edit[0], line, column, value)
+def _edits(table: str, **rows: dict[str, str]) -> tuple[str, str]:
+    """Several rows of one table edited: ``row_2={...}`` edits fixture row 2."""
+    header, rows_ = read_rows(table)
+    for name, cells in rows.items():
+        rows_[int(name.removeprefix("row_"))] |= cells
+    return table, csv_text(header, rows_)
 
 
-def _good(rule_id, *edits) -> CrossCase:
-    return CrossCase(rule_id, tuple(edits), False)
+def _bad(rule_id, edit, line, column, value, *, data_end=None) -> CrossCase:
+    return CrossCase(rule_id, (edit,), True, edit[0], line, column, value, data_end)
+
+
+def _good(rule_id, *edits, data_end=None) -> CrossCase:
+    return CrossCase(rule_id, tuple(edits), False, data_end=data_end)
 
 
 STAY = dict(referral_id="", discharge_date="", destination="", transition_plan="")
@@ -595,19 +612,70 @@ CROSS_CASES: list[CrossCase] = [
     _bad("X19", _edit("mental_health", 1, assessment_date="2020-08-02"), 3, "assessment_date", "2020-08-02"),
     _good("X19", _edit("mental_health", 1, assessment_date="2020-05-10")),
     _good("X19", _edit("mental_health", 1, assessment_date="2020-08-01")),
+    # C002 was born in September 2005: 18 in September 2023, certainly 18 from 1 October 2023.
+    _bad("X20", _edit("referrals", 2, child_id="C002", referral_date="2023-10-01", decision_date="2023-10-02"), 4,
+         "child_id+referral_date", "C002 | 2023-10-01"),
+    _good("X20", _edit("referrals", 2, child_id="C002", referral_date="2023-09-30", decision_date="2023-09-30")),
+    # R002 is a remand referral, R001 a welfare one.
+    _bad("X21", _edit("stays", 1, pathway="welfare"), 3, "referral_id+pathway", "R002 | welfare"),
+    _bad("X21", _edit("stays", 0, pathway="remand", legal_basis="remand"), 2, "referral_id+pathway",
+         "R001 | remand"),
+    _good("X21", _edit("stays", 1, pathway="justice")),  # remand to sentence: a warning (W02), not a reject
+    _good("X21", _edit("stays", 1, referral_id="", pathway="welfare")),  # no referral named: nothing to compare
+    # R001 was made on 2020-03-02; S001 was admitted on 2020-03-04.
+    _bad("X22", _edit("stays", 0, admission_date="2020-03-01"), 2, "referral_id+admission_date", "R001 | 2020-03-01"),
+    _good("X22", _edit("stays", 0, admission_date="2020-03-02")),  # the day of the referral
+    # Warnings: the row is kept.
+    CrossCase("W01", (_edit("stays", 1, referral_id=""),), True, "referrals", 3, "referral_id+placed", "R002 | True"),
+    _good("W01", _edit("referrals", 3, placed="false")),
+    _bad("W02", _edit("stays", 1, pathway="justice"), 3, "referral_id+pathway", "R002 | justice"),
+    _good("W02", _edit("stays", 1, pathway="remand")),
+    _bad("W03", _add("referrals", referral_id="R005", referral_date="2020-04-01", decision_date="2020-04-02",
+                     placed="false", urn="", alternative_setting="other"), 6, "child_id+referral_date",
+         "C001 | 2020-04-01"),
+    # On the day S001 began or ended the referral is not during it (a move between homes is referred so).
+    _good("W03", _add("referrals", referral_id="R005", referral_date="2020-06-30", decision_date="2020-06-30",
+                      placed="false", urn="", alternative_setting="other")),
+    _good("W03", _add("referrals", referral_id="R005", referral_date="2020-03-04", decision_date="2020-03-04",
+                      placed="false", urn="", alternative_setting="other")),
+    # SC000001 is welfare only, SC000002 mixed.
+    _bad("W04", _edit("stays", 1, urn="SC000001"), 3, "urn+pathway", "SC000001 | remand"),
+    _good("W04", _edit("stays", 0, urn="SC000002")),  # a mixed home takes welfare
+    _bad("W05", _edit("home_capacity", 0, places_available="0"), 2, "places_available+children_accommodated",
+         "0 | 1"),
+    _good("W05", _edit("home_capacity", 0, places_available="1")),
+    _bad("W06", _edit("home_capacity", 0, children_accommodated="5"), 2, "snapshot_date+children_accommodated",
+         "2020-03-31 | 5"),
+    _bad("W06", _edit("home_capacity", 1, children_accommodated="1"), 3, "snapshot_date+children_accommodated",
+         "2020-03-31 | 1"),
+    # A child admitted or discharged on 31 March was accommodated that day; one discharged on 30 March was not.
+    CrossCase("W06", (_edit("stays", 0, discharge_date="2020-03-30"),), True, "home_capacity", 2,
+              "snapshot_date+children_accommodated", "2020-03-31 | 1"),
+    _good("W06", _edit("stays", 0, discharge_date="2020-03-31")),
+    _good("W06", _edit("stays", 0, admission_date="2020-03-31")),
+    _good("W06", _edits("home_capacity", row_1={"snapshot_date": "2021-03-31"})),  # S002 ended 2020-08-01
+    # The data end. The latest date of the required tables is R004's decision, 2021-06-02.
+    _bad("W07", _edit("stays", 1, discharge_date="2021-06-03"), 3, "discharge_date", "2021-06-03",
+         data_end="2021-06-02"),
+    _good("W07", _edit("stays", 1, discharge_date="2021-06-02"), data_end="2021-06-02"),
 ]  # fmt: skip
 RULES_BY_CODE = {rule.code: rule for rule in CROSS_TABLE_RULES}
 
 
 def _cross_folder(tmp_path: Path, case: CrossCase) -> Path:
     """The required tables, the tables the rule needs, and the edited ones (fewer tables load faster)."""
-    needed = {name for name, table in TABLES.items() if table.required} | set(RULES_BY_CODE[case.rule_id].needs)
+    rule = RULES_BY_CODE.get(case.rule_id)
+    needed = {name for name, table in TABLES.items() if table.required} | set(rule.needs if rule else ())
     needed |= {table for table, _ in case.edits}
     files = {name: text for name, text in VALID_FILES.items() if name in needed} | dict(case.edits)
     return write_valid_folder(tmp_path / "data", files)
 
 
-@pytest.mark.parametrize("case", [c for c in CROSS_CASES if c.fails], ids=lambda c: c.id)
+def _load(tmp_path: Path, case: CrossCase) -> LoadResult:
+    return load_data(_cross_folder(tmp_path, case), today=TODAY, data_end=case.data_end)
+
+
+@pytest.mark.parametrize("case", [c for c in CROSS_CASES if c.fails and not c.warns], ids=lambda c: c.id)
 def test_cross_table_rule_rejects(case: CrossCase, tmp_path: Path):
     folder = _cross_folder(tmp_path, case)
     rejects = load_data(folder, today=TODAY).rejects
@@ -625,10 +693,52 @@ def test_cross_table_rule_rejects(case: CrossCase, tmp_path: Path):
 
 @pytest.mark.parametrize("case", [c for c in CROSS_CASES if not c.fails], ids=lambda c: c.id)
 def test_cross_table_rule_accepts(case: CrossCase, tmp_path: Path):
-    result = load_data(_cross_folder(tmp_path, case), today=TODAY)
+    result = _load(tmp_path, case)
     assert result.rejects.empty, result.rejects.to_string()
     for table, text in case.edits:
         assert result.counts[table].accepted == text.count("\n") - 1
+    assert case.rule_id not in set(result.warnings["code"]), result.warnings.to_string()
+
+
+@pytest.mark.parametrize("case", [c for c in CROSS_CASES if c.fails and c.warns], ids=lambda c: c.id)
+def test_warning_rule_warns_and_keeps_the_row(case: CrossCase, tmp_path: Path):
+    result = _load(tmp_path, case)
+    assert result.rejects.empty, result.rejects.to_string()
+    found = result.warnings[result.warnings["code"] == case.rule_id]
+    assert len(found) == 1, result.warnings.to_string()
+    warning = found.iloc[0]
+    folder = tmp_path / "data"
+    assert warning["file"] == str(folder / f"{case.table}.csv")
+    assert (warning["row"], warning["column"], warning["value"]) == (case.line, case.column, case.value)
+    expected = RULES_BY_CODE[case.rule_id].message if case.rule_id in RULES_BY_CODE else "after the data end"
+    assert expected in warning["rule"]
+    # The row is kept, and counted among the rows with a warning.
+    for table, text in case.edits:
+        assert result.counts[table].accepted == text.count("\n") - 1
+    assert result.warning_rows[case.table] == len(result.warnings[result.warnings["file"] == warning["file"]])
+    assert result.counts_frame().set_index("table").loc[case.table, "warnings"] == result.warning_rows[case.table]
+
+
+def test_every_rule_declares_its_severity_and_why():
+    for rule in CROSS_TABLE_RULES:
+        assert rule.severity in (REJECT, WARNING) and rule.code[0] == ("X" if rule.severity == REJECT else "W")
+        assert len(rule.why) > 40, rule.code
+    assert len({rule.code for rule in CROSS_TABLE_RULES} | {rule.code for rule in LOADER_RULES}) == len(
+        CROSS_TABLE_RULES
+    ) + len(LOADER_RULES)
+
+
+def test_the_valid_fixture_raises_no_warning(tmp_path: Path):
+    result = load_data(write_valid_folder(tmp_path / "data"), today=TODAY)
+    assert result.rejects.empty and result.warnings.empty, result.warnings.to_string()
+
+
+def test_data_end_defaults_to_the_setting(tmp_path: Path):
+    """Without data_end, the loader takes the settings' default (2024-03-31)."""
+    folder = write_valid_folder(tmp_path / "data", VALID_FILES | dict([_edit("stays", 1, discharge_date="2024-04-01")]))
+    result = load_data(folder, today=date(2024, 6, 1))
+    assert list(result.warnings["code"]) == ["W07"]
+    assert result.warnings["rule"].iloc[0] == "date is after the data end (2024-03-31)"
 
 
 def test_a_row_that_refers_to_a_rejected_row_is_rejected_too(tmp_path: Path):

@@ -10,7 +10,7 @@ import pytest
 from outcomes.cli import main
 from outcomes.contract.codes import CODE_LISTS
 from outcomes.contract.dictionary import data_dictionary_markdown
-from outcomes.contract.rules import CROSS_TABLE_RULES
+from outcomes.contract.rules import CROSS_TABLE_RULES, LOADER_RULES
 from outcomes.contract.tables import TABLES
 
 TEXT = data_dictionary_markdown()
@@ -70,6 +70,20 @@ def test_every_code_list_appears_with_all_its_codes(name: str):
     assert codes == CODE_LISTS[name].codes()
     for member in CODE_LISTS[name]:
         assert member.label.replace("|", "\\|") in section
+
+
+def test_every_reject_and_warning_code_is_documented_from_its_declaration():
+    section = _section("Reject and warning codes")
+    rows = {m[1]: m[0] for m in re.finditer(r"^\| `(\w+)` \|.*$", section, flags=re.MULTILINE)}
+    expected = [f"P0{n}" for n in range(3)] + [f"T{n:02d}" for n in range(1, 11)]
+    expected += [f"X{n:02d}" for n in range(1, 23)] + [f"W0{n}" for n in range(1, 8)]
+    assert sorted(rows) == sorted(expected)
+    for rule in CROSS_TABLE_RULES:
+        row = rows[rule.code]
+        assert f"| {rule.severity}s | `{rule.table}` (" in row and rule.message.replace("|", "\\|") in row
+        assert rule.why.replace("|", "\\|") in row
+    for rule in LOADER_RULES:
+        assert f"| {rule.severity}s | {rule.applies_to} | {rule.message}" in rows[rule.code].replace("\\|", "|")
 
 
 def test_every_rule_appears_under_its_table():

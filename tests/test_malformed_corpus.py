@@ -7,12 +7,16 @@ required tables (plus whatever the case adds or breaks). Exit 0: nothing rejecte
 
 from __future__ import annotations
 
+import gzip
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from contract_fixtures import ROWS, VALID_FILES, csv_text, read_rows, write_valid_folder
 
@@ -69,6 +73,55 @@ def _parquet(table: str) -> Callable[[Path], None]:
 
 def _move_to_parquet(table: str) -> Callable[[Path], None]:
     return _both(_parquet(table), _remove(table))
+
+
+def _parquet_with_dates(table: str, column: str, when: datetime, row: int = 0) -> Callable[[Path], None]:
+    """The table as Parquet with ``column`` a timestamp column (microseconds, the unit that reaches year 9999)."""
+
+    def build(folder: Path) -> None:
+        header, rows = read_rows(table)
+        arrays = []
+        for name in header:
+            if name == column:
+                values = [when if number == row else datetime.fromisoformat(r[name]) for number, r in enumerate(rows)]
+                arrays.append(pa.array(values, type=pa.timestamp("us")))
+            else:
+                arrays.append(pa.array([r[name] for r in rows], type=pa.string()))
+        pq.write_table(pa.Table.from_arrays(arrays, names=header), folder / f"{table}.parquet")
+        (folder / f"{table}.csv").unlink(missing_ok=True)
+
+    return build
+
+
+def _parquet_duplicate_column(table: str, column: str) -> Callable[[Path], None]:
+    def build(folder: Path) -> None:
+        header, rows = read_rows(table)
+        arrays = [pa.array([r[name] for r in rows], type=pa.string()) for name in [*header, column]]
+        pq.write_table(pa.Table.from_arrays(arrays, names=[*header, column]), folder / f"{table}.parquet")
+        (folder / f"{table}.csv").unlink()
+
+    return build
+
+
+def _folder_for(name: str) -> Callable[[Path], None]:
+    """A folder where the table's file should be (an unzipped download, say)."""
+
+    def build(folder: Path) -> None:
+        path = folder / name
+        if path.exists():
+            path.unlink()
+        path.mkdir()
+        (path / "part-0.csv").write_text(HOMES, encoding="utf-8")
+
+    return build
+
+
+def _gzipped(table: str) -> Callable[[Path], None]:
+    def build(folder: Path) -> None:
+        path = folder / f"{table}.csv"
+        path.write_bytes(gzip.compress(path.read_bytes(), mtime=0))
+
+    return build
 
 
 STAYS = VALID_FILES["stays"]
@@ -129,6 +182,32 @@ CORPUS: list[Malformed] = [
               "1 row(s) rejected", {"stays": 1}, "urn must refer to a row of homes"),
     Malformed("several structural problems at once", _both(_remove("homes"), _write("stays", b"")), 2,
               "2 structural problems"),
+    # Parquet dates pandas cannot hold: a reject of the cell (the date of birth withheld), not a traceback.
+    Malformed("Parquet date of birth in year 9999", _parquet_with_dates("identifiers", "date_of_birth",
+              datetime(9999, 12, 31)), 1, "1 row(s) rejected", {"identifiers": 1},
+              "date is outside the range that can be held (1677-09-22 to 2262-04-11)"),
+    Malformed("Parquet admission in year 203", _parquet_with_dates("stays", "admission_date", datetime(203, 5, 10),
+              row=1), 1, "1 row(s) rejected", {"stays": 1}, "date is outside the range that can be held"),
+    Malformed("a folder named like a required table", _both(_remove("homes"), _folder_for("homes.csv")), 2,
+              "homes.csv: is a folder, not a file. The table 'homes' must be one file"),
+    Malformed("a folder named like an optional table", _folder_for("incidents.parquet"), 2,
+              "incidents.parquet: is a folder, not a file"),
+    Malformed("gzip file named .csv", _gzipped("homes"), 2,
+              "homes.csv: is gzip-compressed, not CSV text. Decompress it"),
+    Malformed("upper-case headers", _write("children", CHILDREN.replace("child_id,sex", "CHILD_ID,Sex")), 2,
+              "column names are case-sensitive, and these differ from the contract only in case: "
+              "CHILD_ID (meant child_id), Sex (meant sex)"),
+    Malformed("header-only required table", _write("children", CHILDREN.splitlines()[0] + "\n"), 2,
+              "children.csv: the required table 'children' has a header but no rows"),
+    Malformed("31 February", _write("stays", _edited("stays", 1, admission_date="2020-02-31")), 1,
+              "1 row(s) rejected", {"stays": 1}, "date does not exist"),
+    Malformed("month 13", _write("referrals", _edited("referrals", 2, referral_date="2020-13-01")), 1,
+              "1 row(s) rejected", {"referrals": 1}, "date does not exist"),
+    # A one-digit month or day is read (the data dictionary says so): the date is unambiguous.
+    Malformed("one-digit month and day", _write("stays", _edited("stays", 1, admission_date="2020-5-10")), 0,
+              "all rows accepted", {"stays": 0}),
+    Malformed("Parquet with a column named twice", _parquet_duplicate_column("homes", "region"), 2,
+              "homes.parquet: names a column twice: region. Remove the repeated column"),
 ]  # fmt: skip
 
 
@@ -165,7 +244,7 @@ def test_malformed_input(case: Malformed, tmp_path: Path, capsys):
         assert read == accepted + rejected, table
         # Every data line of the file is read: nothing is lost before it can be judged.
         path = folder / f"{table}.csv"
-        lines = path.read_text(encoding="utf-8-sig").splitlines()[1:] if path.exists() else None
+        lines = path.read_text(encoding="utf-8-sig").splitlines()[1:] if path.is_file() else None
         assert read == (sum(1 for line in lines if line.strip()) if lines is not None else ROWS[table]), table
     assert total == tuple(sum(column) for column in zip(*counts.values(), strict=True))
     rejects = pd.read_csv(rejects_file, dtype=str, keep_default_na=False)
@@ -212,3 +291,44 @@ def test_blank_lines_do_not_shift_line_numbers(tmp_path: Path, capsys):
     rejects = pd.read_csv(rejects_file, dtype=str, keep_default_na=False)
     homes = rejects[rejects["file"].str.endswith("homes.csv")]
     assert list(homes["row"]) == ["5"] and homes["value"].iloc[0] == "castle"
+
+
+def test_an_out_of_range_date_of_birth_is_never_shown(tmp_path: Path, capsys):
+    """pyarrow's own error names the value; the loader withholds it everywhere."""
+    folder = write_valid_folder(tmp_path / "data", REQUIRED)
+    _parquet_with_dates("identifiers", "date_of_birth", datetime(9999, 12, 31))(folder)
+    rejects_file = tmp_path / "rejects.csv"
+    code, output = _run(folder, rejects_file, capsys)
+    assert code == 1
+    for shown in (output, rejects_file.read_text(encoding="utf-8")):
+        assert "9999" not in shown and "Traceback" not in shown
+    rejects = pd.read_csv(rejects_file, dtype=str, keep_default_na=False)
+    assert list(rejects[["row", "column", "value", "code"]].itertuples(index=False, name=None)) == [
+        ("1", "date_of_birth", "<identifier withheld>", "P02")
+    ]
+
+
+def test_an_out_of_range_date_that_is_not_an_identifier_is_shown(tmp_path: Path, capsys):
+    folder = write_valid_folder(tmp_path / "data", REQUIRED)
+    _parquet_with_dates("stays", "admission_date", datetime(203, 5, 10), row=1)(folder)
+    rejects_file = tmp_path / "rejects.csv"
+    assert _run(folder, rejects_file, capsys)[0] == 1
+    rejects = pd.read_csv(rejects_file, dtype=str, keep_default_na=False)
+    assert list(rejects[["row", "column", "value"]].itertuples(index=False, name=None)) == [
+        ("2", "admission_date", "0203-05-10")
+    ]
+
+
+def test_impossible_and_misformed_dates_get_different_messages(tmp_path: Path, capsys):
+    folder = write_valid_folder(tmp_path / "data", REQUIRED)
+    header, rows = read_rows("stays")
+    rows[0]["discharge_date"] = "2020-06-31"
+    rows[1]["discharge_date"] = "01/08/2020"
+    (folder / "stays.csv").write_text(csv_text(header, rows), encoding="utf-8")
+    rejects_file = tmp_path / "rejects.csv"
+    assert _run(folder, rejects_file, capsys)[0] == 1
+    rejects = pd.read_csv(rejects_file, dtype=str, keep_default_na=False)
+    assert list(rejects["rule"]) == [
+        "date does not exist (no such month, or no such day in that month)",
+        "date must be written YYYY-MM-DD",
+    ]

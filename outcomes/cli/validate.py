@@ -27,6 +27,10 @@ def report_counts(result: LoadResult, frame: pd.DataFrame | None = None) -> None
     )
     for note in result.notes:
         click.echo(f"note: {note}")
+    if len(result.warnings):
+        # Warnings keep their rows: one line per rule, with the rows it flagged.
+        for (code, rule), group in result.warnings.groupby(["code", "rule"], sort=True):
+            click.echo(f"warning: {code} {len(group):,} row(s): {rule}")
 
 
 @click.command()
@@ -53,13 +57,25 @@ def report_counts(result: LoadResult, frame: pd.DataFrame | None = None) -> None
     "column). Default: recorded as 000, not known, with a warning.",
 )
 @click.option(
+    "--warnings",
+    "warnings_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write the rows with a warning here as CSV (file, row, column, value, rule, code); they are kept.",
+)
+@click.option(
     "--today",
     type=click.DateTime(formats=["%Y-%m-%d"]),
     default=None,
     help="Treat dates after this day (YYYY-MM-DD) as in the future. Default: the real today.",
 )
 def validate(
-    data_dir: Path, rejects_file: Path | None, ssda903: Path | None, local_authority: str | None, today
+    data_dir: Path,
+    rejects_file: Path | None,
+    warnings_file: Path | None,
+    ssda903: Path | None,
+    local_authority: str | None,
+    today,
 ) -> None:
     """Check DATA_DIR against the data contract.
 
@@ -78,12 +94,18 @@ def validate(
 
     settings = load_settings(None, local_authority=local_authority)
     inputs = load_inputs(
-        data_dir, ssda903=ssda903, today=today.date() if today else None, local_authority=settings.local_authority
+        data_dir,
+        ssda903=ssda903,
+        today=today.date() if today else None,
+        local_authority=settings.local_authority,
+        data_end=settings.data_end,
     )
     result = replace(inputs.load, notes=inputs.notes)  # with the adapters' notes
     report_counts(result)
     # Rows are named by file and line; child ids are withheld (the file may be read by someone who may not see them).
     rejects = withhold_child_ids(result.rejects)
+    if warnings_file is not None:
+        write_csv(withhold_child_ids(result.warnings), warnings_file, private=True)
     if result.rejected_rows:
         target = rejects_file or Path("rejects.csv")
         write_csv(rejects, target, private=True)

@@ -1,7 +1,7 @@
 """The data dictionary, generated from the contract's declarations.
 
-Nothing here is written by hand: tables, columns, types, rules and code lists
-all come from :mod:`outcomes.contract.tables`, :mod:`outcomes.contract.rules`
+Nothing here is written by hand: tables, columns, types, rules, the reject and
+warning codes and code lists all come from :mod:`outcomes.contract.tables`, :mod:`outcomes.contract.rules`
 and :mod:`outcomes.contract.codes`, so the book can never disagree with the code.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 import pandera.pandas as pa
 
 from outcomes.contract.codes import CODE_LISTS
-from outcomes.contract.rules import CROSS_TABLE_RULES
+from outcomes.contract.rules import CROSS_TABLE_RULES, LOADER_RULES, REJECT
 from outcomes.contract.tables import TABLES, Table
 
 TYPE_NAMES = {
@@ -91,7 +91,10 @@ def table_markdown(table: Table) -> str:
     if row_rules or cross:
         lines += ["", "Rules across columns and tables:", ""]
         lines += [f"- {rule}" for rule in row_rules]
-        lines += [f"- `{rule.code}` {rule.message}" for rule in cross]
+        lines += [
+            f"- `{rule.code}` {rule.message}" + ("" if rule.severity == REJECT else " (a warning: the row is kept)")
+            for rule in cross
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -112,6 +115,31 @@ def code_lists_markdown() -> str:
     return "\n".join(lines)
 
 
+def rule_codes_markdown() -> str:
+    """Every code a rejects or warnings file can hold, from the declarations, with why it rejects or warns."""
+    lines = [
+        "## Reject and warning codes",
+        "",
+        "A rejected row is written to the rejects file with its file, row, column, value, rule and code, and is "
+        "not used; a row with a warning is kept, and listed with `outcomes validate --warnings FILE`.",
+        "",
+        "| code | rejects or warns | applies to | rule | why |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for loader_rule in LOADER_RULES:
+        lines.append(
+            f"| `{loader_rule.code}` | {loader_rule.severity}s | {_escape(loader_rule.applies_to)} | "
+            f"{_escape(loader_rule.message)} | {_escape(loader_rule.why)} |"
+        )
+    for rule in sorted(CROSS_TABLE_RULES, key=lambda rule: rule.code):
+        columns = ", ".join(f"`{column}`" for column in rule.columns)
+        lines.append(
+            f"| `{rule.code}` | {rule.severity}s | `{rule.table}` ({columns}) | {_escape(rule.message)} | "
+            f"{_escape(rule.why)} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
 def data_dictionary_markdown() -> str:
     """The whole data dictionary as Markdown (MyST-compatible)."""
     header = [
@@ -119,11 +147,15 @@ def data_dictionary_markdown() -> str:
         "",
         "Generated from the data contract (`outcomes/contract/`); do not edit by hand.",
         "A data folder holds one CSV (UTF-8, comma-separated, header row) or Parquet file per table, named after it.",
-        "Dates are written `YYYY-MM-DD`; true/false values as `true`/`false` (`1`/`0` and `yes`/`no` are read too).",
+        "Dates are written `YYYY-MM-DD` (a one-digit month or day, as in `2017-1-5`, is read too; a date that "
+        "does not exist, as `2020-02-31`, is rejected); true/false values as `true`/`false` (`1`/`0` and "
+        "`yes`/`no` are read too). Column names are case-sensitive.",
         "",
         "| table | grain | required |",
         "| --- | --- | --- |",
     ]
     header += [f"| `{t.name}` | {t.grain} | {'yes' if t.required else 'no'} |" for t in TABLES.values()]
     sections = [table_markdown(table) for table in TABLES.values()]
-    return "\n".join(header) + "\n\n" + "\n".join(sections) + "\n" + code_lists_markdown()
+    return (
+        "\n".join(header) + "\n\n" + "\n".join(sections) + "\n" + rule_codes_markdown() + "\n" + code_lists_markdown()
+    )
