@@ -279,8 +279,13 @@ def load_inputs(
                 # Every table file, so that the loader sees (and reports) a table given as both CSV and Parquet.
                 for path in sorted(data_dir.iterdir()):
                     name = path.stem
-                    if path.is_file() and path.suffix.lower() in SUFFIXES and name in own_files and name not in extra:
+                    if path.suffix.lower() not in SUFFIXES or name in extra:
+                        continue
+                    if path.is_file() and name in own_files:
                         (view / path.name).symlink_to(path.resolve())
+                    elif path.is_dir() and name in TABLES and name not in skip:
+                        # A folder named like a table file: the loader reports it ("is a folder, not a file").
+                        (view / path.name).symlink_to(path.resolve(), target_is_directory=True)
                 load = load_data(view, today=today, extra_tables=extra, data_end=data_end)
             else:
                 load = load_data(data_dir, today=today, extra_tables=extra, data_end=data_end)
