@@ -1,20 +1,12 @@
 """Placement regressions (``analyses.placement``), checked against the synthetic generator's true model.
 
 One scale-1 synthetic cohort is generated per module by the command a user runs,
-``outcomes analyse placement --out OUT --seed 1002`` (about 20 s), which writes
-the data to ``OUT/data`` and the results beside it.
-
-Seed 1002, honestly: the primary model has 67 true log odds ratios (62 behaviour-year
-effects, female, age, previous placement). With 95% intervals the chance that all 67
-cover their truth in one cohort is about 0.95 ** 67 = 3%, so "every true value inside
-its interval" holds only for some seeds. 1002 is the first seed of the recovery study
-(``benchmarks/recovery_placement.py``, seeds 1000 to 1199) for which it holds; it holds
-for 4 of those 200 seeds (1002, 1058, 1069, 1088), as the study's pooled coverage of
-0.947 predicts (0.947 ** 67 = 2.6%). The study, not this test, measures coverage
-(``benchmarks/results/placement_recovery.md``).
-What this test asserts is that the published CSV carries a true value for every term of
-the primary model, and that each lies inside the published interval for that seed, so a
-coding error (age in months, a wrong reference year, a swapped flag) fails it.
+``outcomes analyse placement --out OUT --seed 0`` (about 20 s), which writes
+the data to ``OUT/data`` and the results beside it. Seed 0 is the project's default
+seed, not chosen for its outcome: the recovery tests assert what a correct model gives
+with overwhelming probability in any cohort (see
+``test_estimates_recover_the_true_log_odds_ratios``), and the recovery study
+(``benchmarks/recovery_placement.py``, 200 seeds) measures coverage itself.
 
 The small hand-built tables further down (``small_tables``) give the bad-input and
 disclosure tests data in which one thing is wrong at a time.
@@ -40,7 +32,7 @@ from outcomes.loading import load_data
 
 pytestmark = pytest.mark.slow
 
-SEED = 1002
+SEED = 0
 THRESHOLD = Settings().suppression_threshold
 
 
@@ -76,7 +68,27 @@ def primary(tables):
 # --- recovery of the truth ------------------------------------------------------------------
 
 
-def test_every_true_log_odds_ratio_lies_inside_its_95_ci(estimates: pd.DataFrame, truth: dict) -> None:
+def test_estimates_recover_the_true_log_odds_ratios(estimates: pd.DataFrame, truth: dict) -> None:
+    """Every primary-model term carries its true value, and the estimates recover it as sampling theory says.
+
+    The assertions hold with overwhelming probability for a correct model in any cohort, so no seed is chosen
+    for passing them:
+
+    - coverage of the published behaviour-year intervals: with k of them published (k is 62 less those
+      withheld, about 55 to 62) and true coverage 0.95, the number covering is Binomial(k, 0.95); the test
+      requires at least ``binom.ppf(1e-4, k, 0.93)`` covering (49 of 62, 43 of 55), which even at 0.93
+      coverage (the study's lowest per-term coverage is about 0.92) fails with probability below 1e-4 (for
+      comparison, at 0.95 P(fewer than 54 of 63 cover) = 0.0011, too likely for a test);
+    - every published estimate lies within 4 standard errors of its truth (|Z| > 4 has probability 6.3e-5 per
+      term, under 0.005 for 67 terms);
+    - female, age and previous placement, estimated from every referral, lie within 3.5 standard errors
+      (probability 4.7e-4 each of failing).
+
+    A coding error (age in months, a wrong reference year, a swapped flag) moves estimates by many standard
+    errors and fails it. Standard errors are recovered from the published interval on the log scale.
+    """
+    from scipy import stats
+
     rows = estimates[estimates["model"] == PRIMARY_MODEL]
     expected_terms = {"female", "age_at_referral", "previous_secure_placement"}
     for year in truth["placement_model"]["welfare_by_year"]:
@@ -85,19 +97,26 @@ def test_every_true_log_odds_ratio_lies_inside_its_95_ci(estimates: pd.DataFrame
             expected_terms |= {f"{b}[{year}]" for b in recorded}
     assert set(rows["term"]) == expected_terms  # 62 behaviour-year effects and the three covariates
     firth = estimates[estimates["model"] == FIRTH_MODEL].set_index("term")
-    checked = 0
+    z_scores = {}
     for row in rows.itertuples():
-        # A term the ML fit cannot give (separation) or may not publish (a small cell) is checked on its Firth row
-        # when that is published; a withheld term has no interval to check.
+        # A term the ML fit cannot give (separation) is checked on its Firth row; a withheld term has no interval.
         source = row if row.status == "ok" else (firth.loc[row.term] if row.term in firth.index else None)
         if source is None or source.status != "ok":
             assert "withheld" in row.note or "separation" in row.note
             continue
         assert np.isfinite(source.true_value), row.term
-        assert source.ci_lower <= source.true_value <= source.ci_upper, (row.term, source.true_value)
-        checked += 1
-    assert checked >= 55  # at seed 1002, 8 of 67 are withheld for small cells (absconding, adoption breakdown)
-    covariates = rows.set_index("term").loc[["female", "age_at_referral", "previous_secure_placement"]]
+        se = (np.log(source.ci_upper) - np.log(source.ci_lower)) / (2 * stats.norm.ppf(0.975))
+        z_scores[row.term] = (np.log(source.estimate) - np.log(source.true_value)) / se
+    z = pd.Series(z_scores)
+    covariate_names = ["female", "age_at_referral", "previous_secure_placement"]
+    by_year = z.drop(index=covariate_names)
+    covered = int((by_year.abs() <= stats.norm.ppf(0.975)).sum())
+    required = int(stats.binom.ppf(1e-4, len(by_year), 0.93))
+    assert len(by_year) >= 50  # at most a dozen behaviour-year terms withheld for small cells
+    assert covered >= required, (covered, len(by_year), by_year[by_year.abs() > 1.96])
+    assert (z.abs() < 4).all(), z[z.abs() >= 4]
+    assert (z[covariate_names].abs() < 3.5).all(), z[covariate_names]
+    covariates = rows.set_index("term").loc[covariate_names]
     np.testing.assert_allclose(covariates["true_value"], [2.26, 0.75, 2.12])  # Unlocking the facts (2020)
     assert (covariates["status"] == "ok").all()
 
