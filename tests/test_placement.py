@@ -339,6 +339,21 @@ def test_a_behaviour_nobody_presents_gives_a_not_estimable_row_not_a_traceback()
         assert row["status"] == "not_estimable"
         assert "all zero" in row["note"]
     assert (result[result["term"] == "mental_health"]["status"] == "ok").any()
+    table3 = run(data, _settings()).tables["table3_comparison"]
+    rows = table3[(table3["behaviour"] == "fire_setting") & table3["year"].between(2018, 2020)]
+    assert len(rows) == 3
+    assert (rows["referred_n"] == 0).all() and rows["placed_pct"].isna().all()
+    assert rows["note"].str.contains("no referral presented it this year").all()
+
+
+def test_marginal_effect_n_is_the_referrals_averaged_over() -> None:
+    data = small_tables()
+    frame = run(data, _settings()).to_frame().set_index(["model", "term"])
+    welfare = build_frame(data, first_year=2018, last_year=2020).frame
+    welfare = welfare[welfare["route"] == "swcu"]
+    assert frame.loc[("ame_by_year", "self_harm"), "n"] == len(welfare)
+    assert frame.loc[("ame_by_year", "disclosed_abuse"), "n"] == welfare["disclosed_abuse"].notna().sum()
+    assert pd.isna(frame.loc[("ame_by_year", "self_harm"), "events"])
 
 
 def test_a_year_with_no_referrals_gives_a_not_estimable_row() -> None:
@@ -435,3 +450,155 @@ def test_command_line_gives_a_message_and_status_2_when_no_referral_is_in_the_ye
     assert code == 2
     error = capsys.readouterr().err
     assert "error:" in error and "2030 to 2031" in error and "Traceback" not in error
+
+
+# --- differencing against Table 3 ---------------------------------------------------------------
+
+
+def _differencing_attack(frame: pd.DataFrame, table3: pd.DataFrame, counts: list[tuple[str, float, float]]) -> list:
+    """Suppressed Table 3 cells of 1 to THRESHOLD worked back from published (term, n, events) counts.
+
+    For each suppressed year-behaviour cell, a count published for the behaviour (its term names it) minus the
+    behaviour's published cells in the other years is a candidate for the hidden cell, and the year's
+    all-referrals row then gives the cells of those not presenting it. A hidden cell counts as recovered when
+    the candidate equals its true value (read from the microdata) and that value is 1 to THRESHOLD. Model totals
+    (every row's n, whatever its term) are tried against every suppressed all-referrals row the same way.
+    """
+    welfare = frame[frame["route"].astype(str) == "swcu"]
+    recovered = []
+    shown = table3[~_true(table3["suppressed"])]
+    for hidden in table3[_true(table3["suppressed"])].itertuples():
+        in_year = welfare[welfare["year"] == hidden.year]
+        others = shown[(shown["behaviour"] == hidden.behaviour) & (shown["year"] != hidden.year)]
+        sum_n, sum_placed = others["referred_n"].sum(), others["placed_n"].sum()
+        if hidden.behaviour == "all_referrals":
+            true_n, true_placed = len(in_year), int(in_year["placed"].sum())
+            recorded, year_placed = true_n, true_placed
+            about = counts
+        else:
+            flags = in_year[hidden.behaviour]
+            presenting = in_year[flags.fillna(0).astype(bool)]
+            true_n, true_placed = len(presenting), int(presenting["placed"].sum())
+            recorded = int(flags.notna().sum())
+            year_placed = int(in_year.loc[flags.notna(), "placed"].sum())
+            about = [c for c in counts if c[0] == hidden.behaviour or c[0].startswith(f"{hidden.behaviour}[")]
+        truth = {
+            "presenting": true_n,
+            "presenting placed": true_placed,
+            "presenting not placed": true_n - true_placed,
+            "not presenting": recorded - true_n,
+            "not presenting placed": year_placed - true_placed,
+            "not presenting not placed": (recorded - true_n) - (year_placed - true_placed),
+        }
+        for term, n, events in about:
+            guess_n = n - sum_n if pd.notna(n) else None
+            guess_placed = events - sum_placed if pd.notna(events) else None
+            guesses = {"presenting": guess_n, "presenting placed": guess_placed}
+            if guess_n is not None:
+                guesses["not presenting"] = recorded - guess_n
+            if guess_placed is not None:
+                guesses["not presenting placed"] = year_placed - guess_placed
+            if guess_n is not None and guess_placed is not None:
+                guesses["presenting not placed"] = guess_n - guess_placed
+                guesses["not presenting not placed"] = (recorded - guess_n) - (year_placed - guess_placed)
+            for cell, guess in guesses.items():
+                if guess is not None and guess == truth[cell] and 1 <= truth[cell] <= THRESHOLD:
+                    recovered.append((hidden.year, hidden.behaviour, cell, truth[cell], term))
+    return recovered
+
+
+def _published_counts(estimates: pd.DataFrame, comparison: pd.DataFrame) -> list[tuple[str, float, float]]:
+    rows = estimates[estimates["n"].notna() | estimates["events"].notna()]
+    counts = [(t, n, e) for t, n, e in zip(rows["term"], rows["n"], rows["events"], strict=True)]
+    return counts + [("model total", n, e) for n, e in zip(comparison["n"], comparison["events"], strict=True)]
+
+
+def test_no_suppressed_table3_cell_can_be_worked_back_from_the_model_counts(
+    analysed: Path, estimates: pd.DataFrame, tables
+) -> None:
+    table3 = pd.read_csv(analysed / "table3_comparison.csv", keep_default_na=False, na_values=[""])
+    comparison = pd.read_csv(analysed / "placement_model_comparison.csv")
+    frame = build_frame(tables, first_year=2017, last_year=2021).frame
+    assert _true(table3["suppressed"]).any()  # the attack has targets in this cohort
+    assert _differencing_attack(frame, table3, _published_counts(estimates, comparison)) == []
+    # Rows pooled over years publish no events, and as n only their model's total.
+    pooled = estimates[estimates["model"].isin(["logit_pooled", "ame_by_year", "lpm_fe"])]
+    assert pooled["events"].isna().all()
+    assert set(pooled["n"].dropna()) <= set(comparison["n"]) | set(
+        estimates.loc[estimates["model"] == "ame_by_year", "n"].dropna()
+    )
+
+
+def test_differencing_attack_recovers_a_cell_from_pooled_counts_and_the_published_rows_resist_it() -> None:
+    """A crafted case: adoption breakdown presented by 3 welfare referrals in 2019 and 30% in other years."""
+    from analyses.placement.analysis import _term_counts
+
+    data = small_tables(seed=6)
+    referrals = data["referrals"]
+    year = referrals["referral_date"].dt.year.to_numpy()
+    welfare_2019 = np.flatnonzero((referrals["route"].to_numpy() == "swcu") & (year == 2019))
+    flag = referrals["adoption_breakdown"].to_numpy(dtype=bool)
+    flag[welfare_2019] = False
+    flag[welfare_2019[:3]] = True
+    referrals["adoption_breakdown"] = pd.array(flag, dtype="boolean")
+    result = run(data, _settings())
+    table3 = result.tables["table3_comparison"]
+    hidden = table3[(table3["year"] == 2019) & (table3["behaviour"] == "adoption_breakdown")].iloc[0]
+    assert hidden["suppressed"]
+    frame = build_frame(data, first_year=2018, last_year=2020).frame
+    # The counts a pooled row would carry without the rule: the attack works back the hidden 3.
+    fits = fit_models(data, first_year=2018, last_year=2020, only=("logit_pooled",))
+    n, events = _term_counts(fits.fits["logit_pooled"].design, "adoption_breakdown")
+    attack = _differencing_attack(frame, table3.astype({"suppressed": str}), [("adoption_breakdown", n, events)])
+    assert (2019, "adoption_breakdown", "presenting", 3, "adoption_breakdown") in attack
+    # What is published resists it.
+    estimates = result.to_frame()
+    pooled = estimates[(estimates["model"] == "logit_pooled") & (estimates["term"] == "adoption_breakdown")]
+    assert pooled["status"].iloc[0] == "ok"
+    counts = _published_counts(estimates, result.tables["placement_model_comparison"])
+    assert _differencing_attack(frame, table3.astype({"suppressed": str}), counts) == []
+
+
+# --- pathways, plots, notes ----------------------------------------------------------------------
+
+
+def test_pathway_gap_is_published_for_three_references_and_all_referrals_is_their_mixture(
+    estimates: pd.DataFrame,
+) -> None:
+    rows = estimates[estimates["model"] == "pathway_standardised"].set_index("term")
+    gaps = rows.loc[["swcu_minus_ycs", "swcu_minus_ycs[reference=swcu]", "swcu_minus_ycs[reference=ycs]"]]
+    assert (gaps["status"] == "ok").all()
+    # g-computation is linear in the reference population: the all-referrals gap is the n-weighted mean.
+    weights = gaps["n"].to_numpy(dtype=float)
+    assert weights[0] == weights[1] + weights[2]
+    mixed = (weights[1] * gaps["estimate"].iloc[1] + weights[2] * gaps["estimate"].iloc[2]) / weights[0]
+    assert gaps["estimate"].iloc[0] == pytest.approx(mixed, abs=1e-3)  # the CSV keeps 4 decimals
+    for term in gaps.index:
+        row = gaps.loc[term]
+        assert row["ci_lower"] <= row["true_value"] <= row["ci_upper"], term
+
+
+def test_forest_plots_have_plain_log_ticks_titled_axes_and_a_legend_off_the_rows(estimates: pd.DataFrame) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from analyses.placement.plots import forest_plot
+
+    pooled = estimates[(estimates["model"] == "logit_pooled") & (estimates["status"] == "ok")]
+    odds = forest_plot(pooled, "odds ratios", log_scale=True, axis_label="Odds ratio (log scale)")
+    ame = estimates[(estimates["model"] == "ame_by_year") & (estimates["status"] == "ok")]
+    effects = forest_plot(ame, "marginal effects", log_scale=False, axis_label="Percentage points")
+    for figure, axis_label in ((odds, "Odds ratio (log scale)"), (effects, "Percentage points")):
+        figure.figure.canvas.draw()
+        (axes,) = figure.figure.axes
+        assert axes.get_xlabel() == axis_label
+        labels = [label.get_text() for label in axes.get_xticklabels()]
+        assert labels and all(text.replace(".", "").replace("-", "").replace("−", "").isdigit() for text in labels)
+        renderer = figure.figure.canvas.get_renderer()
+        legend = figure.figure.legends[0].get_window_extent(renderer)
+        assert not legend.overlaps(axes.get_window_extent(renderer))
+    assert [t for t in odds.figure.axes[0].get_xticks()] == sorted(
+        t for t in odds.figure.axes[0].get_xticks() if t in (0.0625, 0.125, 0.25, 0.5, 1, 2, 4, 8, 16)
+    )
+    with_truth = ame[ame["true_value"].notna()]
+    assert effects.alt.count("true value") == len(with_truth) and "cross marks" in effects.alt
