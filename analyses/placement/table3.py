@@ -152,7 +152,11 @@ def closeness_note(table: pd.DataFrame) -> str:
     behaviours = table[
         (table["behaviour"] != ALL_REFERRALS) & table["published_referred_pct"].notna() & table["referred_pct"].notna()
     ]
-    referred_gap = float(np.nanmean(np.abs(behaviours["referred_pct"] - behaviours["published_referred_pct"])))
+    referred_gap = (
+        float(np.mean(np.abs(behaviours["referred_pct"] - behaviours["published_referred_pct"])))
+        if len(behaviours)
+        else float("nan")
+    )
     return (
         "Table 3 rebuilt from the referral records: the published placed percentage lies inside the 95% Wilson "
         "interval in " + "; and in ".join(parts) + ". A comparable cell is one published in the report and not "
