@@ -10,7 +10,10 @@ For every true parameter the table reports, over the seeds: the mean
 estimate (log odds ratio), bias, empirical standard error, mean model standard
 error, and the coverage of the 95% interval with its Monte Carlo error
 (``sqrt(c (1 - c) / runs)``), for the intervals the analysis publishes
-(clustered by local authority) and for model-based ones. Runs where a term is
+(clustered by local authority) and for model-based ones, over every run in
+which the term is estimable, and (``coverage_cluster_la_published``) over only
+the runs in which the tool publishes it (not withheld by the disclosure rules),
+with their number (``published_runs``). Runs where a term is
 separated (its estimate infinite) or has no finite standard error are not
 averaged; their number is in ``not_estimable``. Firth's penalised fit is
 summarised beside it (``firth_*``: bias, empirical SE and coverage of its
@@ -49,15 +52,19 @@ import pandas as pd  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from analyses.placement import designs  # noqa: E402
 from analyses.placement.analysis import PRIMARY_MODEL, fit_models  # noqa: E402
-from analyses.placement.models import Z95  # noqa: E402
+from analyses.placement.data import ROUTE, SWCU, build_frame  # noqa: E402
+from analyses.placement.models import Z95, aliased_columns, disclosure_check  # noqa: E402
 from analyses.placement.truth import PlacementTruth  # noqa: E402
+from outcomes.config import Settings  # noqa: E402
 from synthetic import calibration  # noqa: E402
 from synthetic.assemble import _days_to_dates, _ids, _typed  # noqa: E402
 from synthetic.parameters import defaults  # noqa: E402
 from synthetic.simulation import PATHWAYS, Simulator  # noqa: E402
 
 START_YEAR, END_YEAR, DATA_END = 2017, 2021, "2024-03-31"
+THRESHOLD = Settings().suppression_threshold
 
 
 def placement_tables(seed: int) -> tuple[dict[str, pd.DataFrame], dict]:
@@ -150,9 +157,28 @@ def one_seed(seed: int) -> list[dict]:
                 "firth_se": float(fit.firth_se[term]) if has_firth else np.nan,
                 "separated": term in fit.separated,
                 "dropped": term in fit.dropped,
+                "published": estimable and not disclosure_check(spec, fit.design.y, THRESHOLD, fit.df_resid),
             }
         )
     return rows
+
+
+def published_flags(seed: int) -> dict[str, bool]:
+    """Which terms the tool would publish for ``seed`` (not withheld by the disclosure rules), without fitting.
+
+    The rules read only the data (each term's 2 x 2 cells with placement, the model's residual degrees of
+    freedom), so they can be added to a runs file written before this column existed; ``estimable`` (separation,
+    aliasing) is read from that file.
+    """
+    tables, _ = placement_tables(seed)
+    frame = build_frame(tables, first_year=START_YEAR, last_year=END_YEAR).frame
+    design = designs.by_year(frame[frame[ROUTE].astype(str) == SWCU].reset_index(drop=True))
+    df_resid = design.X.shape[0] - (design.X.shape[1] - len(aliased_columns(design.X.astype(float))))
+    return {
+        term: not disclosure_check(spec, design.y, THRESHOLD, df_resid)
+        for term, spec in design.terms.items()
+        if spec.reported
+    }
 
 
 def summarise(runs: pd.DataFrame) -> pd.DataFrame:
@@ -178,6 +204,17 @@ def summarise(runs: pd.DataFrame) -> pd.DataFrame:
             row[f"coverage_{label}_mc_error"] = (
                 float(np.sqrt(coverage * (1 - coverage) / len(ok))) if len(ok) else np.nan
             )
+        # What the tool publishes: runs where the term is estimable and not withheld by the disclosure rules.
+        if "published" in group:
+            shown = ok[ok["published"].astype(str).str.lower() == "true"]
+            covered = (shown["estimate"] - Z95 * shown["se_cluster_local_authority"] <= truth) & (
+                truth <= shown["estimate"] + Z95 * shown["se_cluster_local_authority"]
+            )
+            row["published_runs"] = len(shown)
+            row["coverage_cluster_la_published"] = float(covered.mean()) if len(shown) else np.nan
+        else:
+            row["published_runs"] = np.nan
+            row["coverage_cluster_la_published"] = np.nan
         # Firth's fit exists in every run (also where ML separates), so it is summarised over all runs.
         firth = group.dropna(subset=["firth_estimate"])
         covered = (firth["firth_estimate"] - Z95 * firth["firth_se"] <= truth) & (
@@ -222,6 +259,33 @@ def markdown(summary: pd.DataFrame, seeds: int, seconds: float) -> str:
         f"{ok['firth_bias'].abs().mean():.3f} against {ok['bias'].abs().mean():.3f} for maximum likelihood.",
         "",
     ]
+    shown = summary[summary["published_runs"].fillna(0) > 0]
+    if shown.empty:
+        lines += [
+            "Coverage of what the tool publishes is not available: this runs file does not record which terms "
+            "the disclosure rules withhold (rerun, or add it with --add-published).",
+            "",
+        ]
+    else:
+        rarely = summary[summary["published_runs"].fillna(0) < seeds / 2]
+        lines += [
+            f"What the tool publishes: coverage_cluster_la_published counts only the seeds in which the term is "
+            f"estimable and not withheld by the disclosure rules (a cell of its 2 x 2 table with placement of 1 to "
+            f"{THRESHOLD} referrals, or too few residual degrees of freedom); published_runs is the number of "
+            f"those seeds. Pooled over terms (weighted by published_runs): "
+            f"{np.average(shown['coverage_cluster_la_published'], weights=shown['published_runs']):.3f}, against "
+            f"{np.average(ok['coverage_cluster_la'], weights=weights):.3f} over every estimable run. "
+            f"{int(shown['published_runs'].sum())} of {int(ok['runs'].sum())} estimable term-runs are published; "
+            f"terms published in fewer than half the seeds: "
+            + (
+                ", ".join(
+                    f"{t} ({int(n)})" for t, n in zip(rarely["term"], rarely["published_runs"].fillna(0), strict=True)
+                )
+                or "none"
+            )
+            + ".",
+            "",
+        ]
     return "\n".join(lines)
 
 
@@ -234,9 +298,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--summarise-only", action="store_true", help="rebuild the tables from placement_recovery_runs.csv in --out"
     )
+    parser.add_argument(
+        "--add-published",
+        action="store_true",
+        help="add the published column (disclosure rules, no refit) to placement_recovery_runs.csv in --out",
+    )
     options = parser.parse_args(argv)
     options.out.mkdir(parents=True, exist_ok=True)
     began = time.perf_counter()
+    if options.add_published:
+        frame = pd.read_csv(options.out / "placement_recovery_runs.csv")
+        flags = {}
+        for seed in sorted(frame["seed"].unique()):
+            flags.update({(seed, term): shown for term, shown in published_flags(int(seed)).items()})
+        estimable = frame["estimate"].notna() & frame["se_cluster_local_authority"].notna()
+        withheld = [not flags[(seed, term)] for seed, term in zip(frame["seed"], frame["term"], strict=True)]
+        frame["published"] = estimable & ~pd.Series(withheld, index=frame.index)
+        frame.to_csv(options.out / "placement_recovery_runs.csv", index=False, float_format="%.6f", lineterminator="\n")
+        options.summarise_only = True
     if options.summarise_only:
         frame = pd.read_csv(options.out / "placement_recovery_runs.csv")
         # Keep the wall time the study itself recorded.

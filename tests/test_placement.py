@@ -1,20 +1,12 @@
 """Placement regressions (``analyses.placement``), checked against the synthetic generator's true model.
 
 One scale-1 synthetic cohort is generated per module by the command a user runs,
-``outcomes analyse placement --out OUT --seed 1002`` (about 20 s), which writes
-the data to ``OUT/data`` and the results beside it.
-
-Seed 1002, honestly: the primary model has 67 true log odds ratios (62 behaviour-year
-effects, female, age, previous placement). With 95% intervals the chance that all 67
-cover their truth in one cohort is about 0.95 ** 67 = 3%, so "every true value inside
-its interval" holds only for some seeds. 1002 is the first seed of the recovery study
-(``benchmarks/recovery_placement.py``, seeds 1000 to 1199) for which it holds; it holds
-for 4 of those 200 seeds (1002, 1058, 1069, 1088), as the study's pooled coverage of
-0.947 predicts (0.947 ** 67 = 2.6%). The study, not this test, measures coverage
-(``benchmarks/results/placement_recovery.md``).
-What this test asserts is that the published CSV carries a true value for every term of
-the primary model, and that each lies inside the published interval for that seed, so a
-coding error (age in months, a wrong reference year, a swapped flag) fails it.
+``outcomes analyse placement --out OUT --seed 0`` (about 20 s), which writes
+the data to ``OUT/data`` and the results beside it. Seed 0 is the project's default
+seed, not chosen for its outcome: the recovery tests assert what a correct model gives
+with overwhelming probability in any cohort (see
+``test_estimates_recover_the_true_log_odds_ratios``), and the recovery study
+(``benchmarks/recovery_placement.py``, 200 seeds) measures coverage itself.
 
 The small hand-built tables further down (``small_tables``) give the bad-input and
 disclosure tests data in which one thing is wrong at a time.
@@ -40,7 +32,7 @@ from outcomes.loading import load_data
 
 pytestmark = pytest.mark.slow
 
-SEED = 1002
+SEED = 0
 THRESHOLD = Settings().suppression_threshold
 
 
@@ -76,7 +68,27 @@ def primary(tables):
 # --- recovery of the truth ------------------------------------------------------------------
 
 
-def test_every_true_log_odds_ratio_lies_inside_its_95_ci(estimates: pd.DataFrame, truth: dict) -> None:
+def test_estimates_recover_the_true_log_odds_ratios(estimates: pd.DataFrame, truth: dict) -> None:
+    """Every primary-model term carries its true value, and the estimates recover it as sampling theory says.
+
+    The assertions hold with overwhelming probability for a correct model in any cohort, so no seed is chosen
+    for passing them:
+
+    - coverage of the published behaviour-year intervals: with k of them published (k is 62 less those
+      withheld, about 55 to 62) and true coverage 0.95, the number covering is Binomial(k, 0.95); the test
+      requires at least ``binom.ppf(1e-4, k, 0.93)`` covering (49 of 62, 43 of 55), which even at 0.93
+      coverage (the study's lowest per-term coverage is about 0.92) fails with probability below 1e-4 (for
+      comparison, at 0.95 P(fewer than 54 of 63 cover) = 0.0011, too likely for a test);
+    - every published estimate lies within 4 standard errors of its truth (|Z| > 4 has probability 6.3e-5 per
+      term, under 0.005 for 67 terms);
+    - female, age and previous placement, estimated from every referral, lie within 3.5 standard errors
+      (probability 4.7e-4 each of failing).
+
+    A coding error (age in months, a wrong reference year, a swapped flag) moves estimates by many standard
+    errors and fails it. Standard errors are recovered from the published interval on the log scale.
+    """
+    from scipy import stats
+
     rows = estimates[estimates["model"] == PRIMARY_MODEL]
     expected_terms = {"female", "age_at_referral", "previous_secure_placement"}
     for year in truth["placement_model"]["welfare_by_year"]:
@@ -85,19 +97,26 @@ def test_every_true_log_odds_ratio_lies_inside_its_95_ci(estimates: pd.DataFrame
             expected_terms |= {f"{b}[{year}]" for b in recorded}
     assert set(rows["term"]) == expected_terms  # 62 behaviour-year effects and the three covariates
     firth = estimates[estimates["model"] == FIRTH_MODEL].set_index("term")
-    checked = 0
+    z_scores = {}
     for row in rows.itertuples():
-        # A term the ML fit cannot give (separation) or may not publish (a small cell) is checked on its Firth row
-        # when that is published; a withheld term has no interval to check.
+        # A term the ML fit cannot give (separation) is checked on its Firth row; a withheld term has no interval.
         source = row if row.status == "ok" else (firth.loc[row.term] if row.term in firth.index else None)
         if source is None or source.status != "ok":
             assert "withheld" in row.note or "separation" in row.note
             continue
         assert np.isfinite(source.true_value), row.term
-        assert source.ci_lower <= source.true_value <= source.ci_upper, (row.term, source.true_value)
-        checked += 1
-    assert checked >= 55  # at seed 1002, 8 of 67 are withheld for small cells (absconding, adoption breakdown)
-    covariates = rows.set_index("term").loc[["female", "age_at_referral", "previous_secure_placement"]]
+        se = (np.log(source.ci_upper) - np.log(source.ci_lower)) / (2 * stats.norm.ppf(0.975))
+        z_scores[row.term] = (np.log(source.estimate) - np.log(source.true_value)) / se
+    z = pd.Series(z_scores)
+    covariate_names = ["female", "age_at_referral", "previous_secure_placement"]
+    by_year = z.drop(index=covariate_names)
+    covered = int((by_year.abs() <= stats.norm.ppf(0.975)).sum())
+    required = int(stats.binom.ppf(1e-4, len(by_year), 0.93))
+    assert len(by_year) >= 50  # at most a dozen behaviour-year terms withheld for small cells
+    assert covered >= required, (covered, len(by_year), by_year[by_year.abs() > 1.96])
+    assert (z.abs() < 4).all(), z[z.abs() >= 4]
+    assert (z[covariate_names].abs() < 3.5).all(), z[covariate_names]
+    covariates = rows.set_index("term").loc[covariate_names]
     np.testing.assert_allclose(covariates["true_value"], [2.26, 0.75, 2.12])  # Unlocking the facts (2020)
     assert (covariates["status"] == "ok").all()
 
@@ -320,6 +339,21 @@ def test_a_behaviour_nobody_presents_gives_a_not_estimable_row_not_a_traceback()
         assert row["status"] == "not_estimable"
         assert "all zero" in row["note"]
     assert (result[result["term"] == "mental_health"]["status"] == "ok").any()
+    table3 = run(data, _settings()).tables["table3_comparison"]
+    rows = table3[(table3["behaviour"] == "fire_setting") & table3["year"].between(2018, 2020)]
+    assert len(rows) == 3
+    assert (rows["referred_n"] == 0).all() and rows["placed_pct"].isna().all()
+    assert rows["note"].str.contains("no referral presented it this year").all()
+
+
+def test_marginal_effect_n_is_the_referrals_averaged_over() -> None:
+    data = small_tables()
+    frame = run(data, _settings()).to_frame().set_index(["model", "term"])
+    welfare = build_frame(data, first_year=2018, last_year=2020).frame
+    welfare = welfare[welfare["route"] == "swcu"]
+    assert frame.loc[("ame_by_year", "self_harm"), "n"] == len(welfare)
+    assert frame.loc[("ame_by_year", "disclosed_abuse"), "n"] == welfare["disclosed_abuse"].notna().sum()
+    assert pd.isna(frame.loc[("ame_by_year", "self_harm"), "events"])
 
 
 def test_a_year_with_no_referrals_gives_a_not_estimable_row() -> None:
@@ -416,3 +450,160 @@ def test_command_line_gives_a_message_and_status_2_when_no_referral_is_in_the_ye
     assert code == 2
     error = capsys.readouterr().err
     assert "error:" in error and "2030 to 2031" in error and "Traceback" not in error
+
+
+# --- differencing against Table 3 ---------------------------------------------------------------
+
+
+def _differencing_attack(frame: pd.DataFrame, table3: pd.DataFrame, counts: list[tuple[str, float, float]]) -> list:
+    """Suppressed Table 3 cells of 1 to THRESHOLD worked back from published (term, n, events) counts.
+
+    For each suppressed year-behaviour cell, a count published for the behaviour (its term names it) minus the
+    behaviour's published cells in the other years is a candidate for the hidden cell, and the year's
+    all-referrals row then gives the cells of those not presenting it. A hidden cell counts as recovered when
+    the candidate equals its true value (read from the microdata) and that value is 1 to THRESHOLD. Model totals
+    (every row's n, whatever its term) are tried against every suppressed all-referrals row the same way.
+    """
+    welfare = frame[frame["route"].astype(str) == "swcu"]
+    recovered = []
+    shown = table3[~_true(table3["suppressed"])]
+    for hidden in table3[_true(table3["suppressed"])].itertuples():
+        in_year = welfare[welfare["year"] == hidden.year]
+        others = shown[(shown["behaviour"] == hidden.behaviour) & (shown["year"] != hidden.year)]
+        sum_n, sum_placed = others["referred_n"].sum(), others["placed_n"].sum()
+        if hidden.behaviour == "all_referrals":
+            true_n, true_placed = len(in_year), int(in_year["placed"].sum())
+            recorded, year_placed = true_n, true_placed
+            about = counts
+        else:
+            flags = in_year[hidden.behaviour]
+            presenting = in_year[flags.fillna(0).astype(bool)]
+            true_n, true_placed = len(presenting), int(presenting["placed"].sum())
+            recorded = int(flags.notna().sum())
+            year_placed = int(in_year.loc[flags.notna(), "placed"].sum())
+            about = [c for c in counts if c[0] == hidden.behaviour or c[0].startswith(f"{hidden.behaviour}[")]
+        truth = {
+            "presenting": true_n,
+            "presenting placed": true_placed,
+            "presenting not placed": true_n - true_placed,
+            "not presenting": recorded - true_n,
+            "not presenting placed": year_placed - true_placed,
+            "not presenting not placed": (recorded - true_n) - (year_placed - true_placed),
+        }
+        for term, n, events in about:
+            guess_n = n - sum_n if pd.notna(n) else None
+            guess_placed = events - sum_placed if pd.notna(events) else None
+            guesses = {"presenting": guess_n, "presenting placed": guess_placed}
+            if guess_n is not None:
+                guesses["not presenting"] = recorded - guess_n
+            if guess_placed is not None:
+                guesses["not presenting placed"] = year_placed - guess_placed
+            if guess_n is not None and guess_placed is not None:
+                guesses["presenting not placed"] = guess_n - guess_placed
+                guesses["not presenting not placed"] = (recorded - guess_n) - (year_placed - guess_placed)
+            for cell, guess in guesses.items():
+                if guess is not None and guess == truth[cell] and 1 <= truth[cell] <= THRESHOLD:
+                    recovered.append((hidden.year, hidden.behaviour, cell, truth[cell], term))
+    return recovered
+
+
+def _published_counts(estimates: pd.DataFrame, comparison: pd.DataFrame) -> list[tuple[str, float, float]]:
+    rows = estimates[estimates["n"].notna() | estimates["events"].notna()]
+    counts = [(t, n, e) for t, n, e in zip(rows["term"], rows["n"], rows["events"], strict=True)]
+    return counts + [("model total", n, e) for n, e in zip(comparison["n"], comparison["events"], strict=True)]
+
+
+def test_no_suppressed_table3_cell_can_be_worked_back_from_the_model_counts(
+    analysed: Path, estimates: pd.DataFrame, tables
+) -> None:
+    table3 = pd.read_csv(analysed / "table3_comparison.csv", keep_default_na=False, na_values=[""])
+    comparison = pd.read_csv(analysed / "placement_model_comparison.csv")
+    frame = build_frame(tables, first_year=2017, last_year=2021).frame
+    assert _true(table3["suppressed"]).any()  # the attack has targets in this cohort
+    assert _differencing_attack(frame, table3, _published_counts(estimates, comparison)) == []
+    # Rows pooled over years publish no events, and as n only their model's total.
+    pooled = estimates[estimates["model"].isin(["logit_pooled", "ame_by_year", "lpm_fe"])]
+    assert pooled["events"].isna().all()
+    assert set(pooled["n"].dropna()) <= set(comparison["n"]) | set(
+        estimates.loc[estimates["model"] == "ame_by_year", "n"].dropna()
+    )
+
+
+def test_differencing_attack_recovers_a_cell_from_pooled_counts_and_the_published_rows_resist_it() -> None:
+    """A crafted case: adoption breakdown presented by 3 welfare referrals in 2019 and 30% in other years."""
+    from analyses.placement.analysis import _term_counts
+
+    data = small_tables(seed=6)
+    referrals = data["referrals"]
+    year = referrals["referral_date"].dt.year.to_numpy()
+    welfare_2019 = np.flatnonzero((referrals["route"].to_numpy() == "swcu") & (year == 2019))
+    flag = referrals["adoption_breakdown"].to_numpy(dtype=bool)
+    flag[welfare_2019] = False
+    flag[welfare_2019[:3]] = True
+    referrals["adoption_breakdown"] = pd.array(flag, dtype="boolean")
+    result = run(data, _settings())
+    table3 = result.tables["table3_comparison"]
+    hidden = table3[(table3["year"] == 2019) & (table3["behaviour"] == "adoption_breakdown")].iloc[0]
+    assert hidden["suppressed"]
+    frame = build_frame(data, first_year=2018, last_year=2020).frame
+    # The counts a pooled row would carry without the rule: the attack works back the hidden 3.
+    fits = fit_models(data, first_year=2018, last_year=2020, only=("logit_pooled",))
+    n, events = _term_counts(fits.fits["logit_pooled"].design, "adoption_breakdown")
+    attack = _differencing_attack(frame, table3.astype({"suppressed": str}), [("adoption_breakdown", n, events)])
+    assert (2019, "adoption_breakdown", "presenting", 3, "adoption_breakdown") in attack
+    # What is published resists it.
+    estimates = result.to_frame()
+    pooled = estimates[(estimates["model"] == "logit_pooled") & (estimates["term"] == "adoption_breakdown")]
+    assert pooled["status"].iloc[0] == "ok"
+    counts = _published_counts(estimates, result.tables["placement_model_comparison"])
+    assert _differencing_attack(frame, table3.astype({"suppressed": str}), counts) == []
+
+
+# --- pathways, plots, notes ----------------------------------------------------------------------
+
+
+def test_pathway_gap_is_published_for_three_references_and_all_referrals_is_their_mixture(
+    estimates: pd.DataFrame,
+) -> None:
+    rows = estimates[estimates["model"] == "pathway_standardised"].set_index("term")
+    gaps = rows.loc[["swcu_minus_ycs", "swcu_minus_ycs[reference=swcu]", "swcu_minus_ycs[reference=ycs]"]]
+    assert (gaps["status"] == "ok").all()
+    # g-computation is linear in the reference population: the all-referrals gap is the n-weighted mean.
+    weights = gaps["n"].to_numpy(dtype=float)
+    assert weights[0] == weights[1] + weights[2]
+    mixed = (weights[1] * gaps["estimate"].iloc[1] + weights[2] * gaps["estimate"].iloc[2]) / weights[0]
+    assert gaps["estimate"].iloc[0] == pytest.approx(mixed, abs=1e-3)  # the CSV keeps 4 decimals
+    for term in gaps.index:
+        row = gaps.loc[term]
+        assert row["ci_lower"] <= row["true_value"] <= row["ci_upper"], term
+
+
+def test_forest_plots_have_plain_log_ticks_titled_axes_and_a_legend_off_the_rows(estimates: pd.DataFrame) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from analyses.placement.plots import forest_plot
+
+    pooled = estimates[(estimates["model"] == "logit_pooled") & (estimates["status"] == "ok")]
+    odds = forest_plot(pooled, "odds ratios", log_scale=True, axis_label="Odds ratio (log scale)")
+    ame = estimates[(estimates["model"] == "ame_by_year") & (estimates["status"] == "ok")]
+    effects = forest_plot(ame, "marginal effects", log_scale=False, axis_label="Percentage points")
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from analyses.placement.plots import LOG_TICKS
+
+    for figure, axis_label in ((odds, "Odds ratio (log scale)"), (effects, "Percentage points")):
+        FigureCanvasAgg(figure.figure).draw()
+        (axes,) = figure.figure.axes
+        assert axes.get_xlabel() == axis_label
+        labels = [label.get_text() for label in axes.get_xticklabels()]
+        assert labels and all(text.replace(".", "").replace("-", "").replace("−", "").isdigit() for text in labels)
+        renderer = figure.figure.canvas.get_renderer()
+        legend = figure.figure.legends[0].get_window_extent(renderer)
+        assert not legend.overlaps(axes.get_window_extent(renderer))
+    assert set(odds.figure.axes[0].get_xticks()) <= set(LOG_TICKS)  # powers of two, labelled 0.25, 0.5, 1, 2
+    assert not odds.figure.axes[0].xaxis.get_minor_ticks() or not any(
+        label.get_text() for label in odds.figure.axes[0].get_xticklabels(minor=True)
+    )
+    with_truth = ame[ame["true_value"].notna()]
+    assert effects.alt_text.count(", true value ") == len(with_truth) and "cross marks" in effects.alt_text

@@ -18,12 +18,18 @@ named ``placement``:
 - ``logit_behaviour_count``: the number of behaviours presented;
 - ``lpm_fe``: linear probability model with local-authority and year fixed effects;
 - ``logit_pathway`` and ``pathway_standardised``: welfare against youth
-  justice, adjusted for the behaviours;
+  justice, adjusted for the behaviours (standardised to all referrals, to
+  SWCU referrals and to YCS referrals: the gap depends on the reference);
 - ``days_to_placement``: days from referral to admission among those placed.
 
 Tables: ``table3_comparison`` (Table 3 rebuilt beside the published one),
 ``placement_model_comparison`` and ``placement_standard_errors``. Figures:
 forest plots of the odds ratios and marginal effects.
+
+Counts: an estimate row publishes its own ``n`` and ``events`` only where they
+are one Table 3 cell (``behaviour[year]``); other rows give their model's total
+``n`` and no ``events``, so no suppressed Table 3 cell can be worked back by
+subtraction (see :func:`analyses.placement.report.publishable_counts`).
 """
 
 from __future__ import annotations

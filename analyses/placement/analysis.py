@@ -201,7 +201,8 @@ def ame_rows(fit: LogitFit, welfare: pd.DataFrame, threshold: int, truth: Placem
         present = [c for c in columns if c in fit.params.index]
         flag = welfare[variable].fillna(0).to_numpy(dtype=float)
         placed = welfare[PLACED].to_numpy(dtype=bool)
-        n, events = int((flag[rows_mask] > 0).sum()), int((placed & (flag > 0) & rows_mask).sum())
+        # n is the number of referrals averaged over (those that record the flag), not the number presenting it.
+        n, events = int(rows_mask.sum()), None
         counts = [
             int(((flag > 0) & placed & rows_mask).sum()),
             int(((flag > 0) & ~placed & rows_mask).sum()),
@@ -321,11 +322,13 @@ def lpm_rows(frame: pd.DataFrame, threshold: int) -> tuple[list[dict], list[str]
 
 
 def standardised_rows(fits: PlacementFits, threshold: int, truth: PlacementTruth | None) -> list[dict]:
-    """Placement rates of SWCU and YCS referrals standardised to the behaviours of all referrals (g-computation).
+    """Placement rates of SWCU and YCS referrals standardised to three reference populations (g-computation).
 
     Each route's own model predicts, for every referral of either route, the
-    chance of being placed had it come through that route; the averages are
-    compared. The SWCU's is the primary model (behaviour effects by year); the
+    chance of being placed had it come through that route; the averages over a
+    reference population (all referrals, SWCU referrals, YCS referrals) are
+    compared. The gap depends on the reference: the welfare model's sex and
+    age effects, applied to the YCS's older boys, lower its predictions there. The SWCU's is the primary model (behaviour effects by year); the
     YCS's has one effect per behaviour, year intercepts, female, age and
     previous placement. The two
     routes' fits are taken as independent for the CI of the difference (the
@@ -347,58 +350,81 @@ def standardised_rows(fits: PlacementFits, threshold: int, truth: PlacementTruth
                 )
             ]
     everyone = fits.data.frame.reset_index(drop=True)
-    results = {}
+    routes = everyone[ROUTE].astype(str).to_numpy()
+    predictions = {}
     for route, fit in ((SWCU, welfare_fit), (YCS, ycs_fit)):
         build = designs.by_year if route == SWCU else designs.pooled
         X = build(everyone, name=f"{route}_on_all").X
         X = X.reindex(columns=fit.params.index, fill_value=0.0)
         # Years a route has no referral in have no intercept for it: those referrals cannot be standardised.
         known = X.filter(like="year[").sum(axis=1).to_numpy() > 0
-        values = X.to_numpy(dtype=float)[known]
+        values = X.to_numpy(dtype=float)
         p = 1 / (1 + np.exp(-(values @ fit.params.to_numpy())))
-        gradient = (p * (1 - p))[:, None] * values
-        gradient = gradient.mean(axis=0)
-        se = float(np.sqrt(gradient @ fit.cov["local_authority"].to_numpy() @ gradient))
-        results[route] = (float(p.mean()), se, int(known.sum()))
+        predictions[route] = (p, values, known, fit.cov["local_authority"].to_numpy())
+    true_welfare = truth.welfare_probability(everyone) if truth is not None else None
+    true_ycs = np.nan
+    if truth is not None and (routes == YCS).any():
+        # The generator places a YCS referral with a fixed share by pathway, whatever it presents.
+        ycs_pathways = everyone.loc[routes == YCS, designs.PATHWAY].astype(str)
+        true_ycs = float(ycs_pathways.map(truth.ycs_placed_share).mean())
     rows = []
-    true_rates = {}
-    if truth is not None:
-        true_rates[SWCU] = float(np.nanmean(truth.welfare_probability(everyone)))
-        ycs = everyone[everyone[ROUTE].astype(str) == YCS]
-        shares = ycs[designs.PATHWAY].astype(str).map(truth.ycs_placed_share)
-        true_rates[YCS] = float(shares.mean()) if len(ycs) else np.nan
-    for route, (rate, se, n) in results.items():
+    for reference, label, suffix in STANDARDISATION_REFERENCES:
+        population = np.ones(len(everyone), bool) if reference == "all" else routes == reference
+        usable = population & predictions[SWCU][2] & predictions[YCS][2]
+        if usable.sum() == 0:
+            rows.append(not_estimable_row(STANDARDISED_MODEL, f"swcu_minus_ycs{suffix}", f"not estimable: no {label}"))
+            continue
+        results = {}
+        for route, (p, values, _, cov) in predictions.items():
+            chosen = p[usable]
+            gradient = ((chosen * (1 - chosen))[:, None] * values[usable]).mean(axis=0)
+            results[route] = (float(chosen.mean()), float(np.sqrt(gradient @ cov @ gradient)))
+        true_rates = {
+            SWCU: float(np.nanmean(true_welfare[usable])) if true_welfare is not None else np.nan,
+            YCS: true_ycs,
+        }
+        n = int(usable.sum())
+        for route, (rate, se) in results.items():
+            rows.append(
+                {
+                    "model": STANDARDISED_MODEL,
+                    "term": f"rate[{route}]{suffix}",
+                    "estimate": 100 * rate,
+                    "ci_lower": 100 * (rate - Z95 * se),
+                    "ci_upper": 100 * (rate + Z95 * se),
+                    "scale": "percent",
+                    "n": n,
+                    "true_value": 100 * true_rates[route],
+                    "note": f"share placed had every referral come through the {route.upper()}, "
+                    f"standardised to the behaviours and characteristics of {label}",
+                }
+            )
+        difference = results[SWCU][0] - results[YCS][0]
+        se = float(np.hypot(results[SWCU][1], results[YCS][1]))
         rows.append(
             {
                 "model": STANDARDISED_MODEL,
-                "term": f"rate[{route}]",
-                "estimate": 100 * rate,
-                "ci_lower": 100 * (rate - Z95 * se),
-                "ci_upper": 100 * (rate + Z95 * se),
-                "scale": "percent",
+                "term": f"swcu_minus_ycs{suffix}",
+                "estimate": 100 * difference,
+                "ci_lower": 100 * (difference - Z95 * se),
+                "ci_upper": 100 * (difference + Z95 * se),
+                "p_value": _p_value(difference, se),
+                "scale": PERCENTAGE_POINTS,
                 "n": n,
-                "true_value": 100 * true_rates.get(route, np.nan),
-                "note": f"share placed had every referral come through the {route.upper()}, "
-                "standardised to all referrals' behaviours and characteristics",
+                "true_value": 100 * (true_rates[SWCU] - true_rates[YCS]),
+                "note": f"welfare minus youth justice placement rate, standardised to {label} (g-computation); "
+                "offending behaviour is not recorded and cannot be adjusted for",
             }
         )
-    difference = results[SWCU][0] - results[YCS][0]
-    se = float(np.hypot(results[SWCU][1], results[YCS][1]))
-    rows.append(
-        {
-            "model": STANDARDISED_MODEL,
-            "term": "swcu_minus_ycs",
-            "estimate": 100 * difference,
-            "ci_lower": 100 * (difference - Z95 * se),
-            "ci_upper": 100 * (difference + Z95 * se),
-            "p_value": _p_value(difference, se),
-            "scale": PERCENTAGE_POINTS,
-            "n": results[SWCU][2],
-            "true_value": 100 * (true_rates.get(SWCU, np.nan) - true_rates.get(YCS, np.nan)),
-            "note": "welfare minus youth justice placement rate, adjusted for behaviours (g-computation)",
-        }
-    )
     return rows
+
+
+STANDARDISATION_REFERENCES: tuple[tuple[str, str, str], ...] = (
+    ("all", "all referrals (both routes)", ""),
+    (SWCU, "SWCU (welfare) referrals", "[reference=swcu]"),
+    (YCS, "YCS (youth justice) referrals", "[reference=ycs]"),
+)
+"""Reference populations of pathway_standardised: (route or "all", description, term suffix)."""
 
 
 def days_rows(frame: pd.DataFrame, threshold: int, truth: PlacementTruth | None) -> list[dict]:

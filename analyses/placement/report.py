@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 
 from analyses.placement import analysis
@@ -9,7 +11,7 @@ from analyses.placement.analysis import AME_MODEL, FIRTH_MODEL, PRIMARY_MODEL
 from analyses.placement.data import BEHAVIOURS, PlacementDataError
 from analyses.placement.models import MIN_RESIDUAL_DF, one_blas_thread
 from analyses.placement.plots import forest_plot
-from analyses.placement.table3 import closeness_note, table3_comparison
+from analyses.placement.table3 import ALL_REFERRALS, closeness_note, table3_comparison
 from analyses.placement.truth import PlacementTruth
 from analyses.results import AnalysisResult, estimates_frame, not_estimable_row
 from outcomes.contract.codes import Behaviour
@@ -78,9 +80,14 @@ def _run(tables: dict[str, pd.DataFrame], settings, truth: dict | None) -> Analy
     estimates = estimates_frame(rows)
 
     table3 = table3_comparison(frame, threshold)
+    totals_published = _year_totals_published(table3)
+    estimates = publishable_counts(estimates, fits, lpm_summary, totals_published)
+    comparison = analysis.comparison_table(fits, lpm_summary)
+    if not totals_published:
+        comparison[["n", "events"]] = pd.NA
     tables_out = {
         "table3_comparison": table3,
-        "placement_model_comparison": analysis.comparison_table(fits, lpm_summary),
+        "placement_model_comparison": comparison,
     }
     if primary is not None:
         withheld = set(estimates.loc[(estimates["model"] == PRIMARY_MODEL) & (estimates["status"] != "ok"), "term"])
@@ -92,16 +99,73 @@ def _run(tables: dict[str, pd.DataFrame], settings, truth: dict | None) -> Analy
     pooled_rows = estimates[(estimates["model"] == "logit_pooled") & (estimates["status"] == "ok")]
     if not pooled_rows.empty:
         figures["placement_forest_odds_ratios"] = forest_plot(
-            pooled_rows, "Odds ratio of being placed (one effect per behaviour, 95% CI)", log_scale=True
+            pooled_rows,
+            "Odds ratio of being placed (one effect per behaviour, 95% CI)",
+            log_scale=True,
+            axis_label="Odds ratio of being placed (log scale)",
         )
     ame = estimates[(estimates["model"] == AME_MODEL) & (estimates["status"] == "ok")]
     if not ame.empty:
         figures["placement_forest_marginal_effects"] = forest_plot(
-            ame, "Average change in the chance of being placed (percentage points, 95% CI)", log_scale=False
+            ame,
+            "Average change in the chance of being placed (percentage points, 95% CI)",
+            log_scale=False,
+            axis_label="Change in the chance of being placed (percentage points)",
         )
     return AnalysisResult(
         name="placement", title=TITLE, estimates=estimates, tables=tables_out, figures=figures, notes=notes
     )
+
+
+CELL_MODELS = (PRIMARY_MODEL, FIRTH_MODEL, "logit_interactions")
+"""Models whose behaviour[year] rows rest on exactly one Table 3 cell (a behaviour within one year)."""
+
+_CELL_TERM = re.compile(r"^(?P<behaviour>[a-z_]+)\[(?P<year>\d{4})\]$")
+
+
+def _year_totals_published(table3: pd.DataFrame) -> bool:
+    """Whether Table 3 publishes every year's all-referrals row (so sums of them disclose nothing new)."""
+    totals = table3[table3["behaviour"] == ALL_REFERRALS]
+    return bool((~totals["suppressed"].astype(bool) | totals["referred_n"].isna()).all())
+
+
+def publishable_counts(estimates: pd.DataFrame, fits, lpm_summary: dict | None, totals_published: bool) -> pd.DataFrame:
+    """The ``n`` and ``events`` each estimate row may publish without undoing Table 3's suppression.
+
+    Rule (it closes differencing by construction): a row publishes its own
+    counts only when they are exactly one Table 3 cell, a behaviour within one
+    year (``behaviour[year]`` of :data:`CELL_MODELS`), which Table 3 publishes
+    or suppresses by the same rule (every cell of its 2 x 2 table with
+    placement within the year above the threshold), so it adds nothing Table 3
+    does not already show. Every other row (pooled over years or over
+    referrals: ``logit_pooled``, ``ame_by_year``, ``lpm_fe``, the covariates,
+    counts, interactions, pathways) publishes no ``events`` and, as ``n``,
+    only the number of referrals its model is fitted on or averaged over:
+    a sum of whole years' all-referrals rows of Table 3 (published only while
+    every one of those rows is), which cannot be split into a behaviour's
+    cells. A pooled count per behaviour minus the published years' cells would
+    otherwise give a suppressed year's cell exactly.
+    """
+    estimates = estimates.copy()
+    cell = estimates["model"].isin(CELL_MODELS) & estimates["term"].str.fullmatch(_CELL_TERM.pattern)
+    totals = {name: fit.n for name, fit in fits.fits.items() if fit is not None}
+    if FIRTH_MODEL not in totals and PRIMARY_MODEL in totals:
+        totals[FIRTH_MODEL] = totals[PRIMARY_MODEL]
+    if lpm_summary is not None:
+        totals["lpm_fe"] = lpm_summary["n"]
+    aggregate = ~cell
+    estimates["n"] = estimates["n"].astype("Float64")
+    estimates["events"] = estimates["events"].astype("Float64")
+    # ame_by_year, pathway_standardised and days_to_placement rows already carry the number averaged over.
+    own_total = estimates["model"].isin([AME_MODEL, "pathway_standardised", "days_to_placement"])
+    fitted_on = estimates["model"].map(totals).astype("Float64")
+    estimates.loc[aggregate & ~own_total & estimates["n"].notna(), "n"] = fitted_on
+    estimates.loc[aggregate, "events"] = pd.NA
+    if not totals_published:
+        estimates.loc[aggregate, "n"] = pd.NA
+    for column in ("n", "events"):
+        estimates[column] = estimates[column].round().astype("Int64")
+    return estimates
 
 
 def _notes(fits, primary, threshold, truth, table3) -> list[str]:
@@ -140,9 +204,27 @@ def _notes(fits, primary, threshold, truth, table3) -> list[str]:
         + " (the behaviours the 2022 report names hardest to place); logit_behaviour_count replaces the behaviours "
         "by their number.",
         "pathway_standardised compares the share placed through the SWCU (welfare) and the YCS (remand and "
-        "justice) had every referral, with all routes' behaviours and characteristics, come through each "
-        "(g-computation from each route's own logistic model: logit_by_year for the SWCU); logit_pathway gives the odds ratios of remand and "
+        "justice) had every referral of a reference population come through each (g-computation from each "
+        "route's own logistic model: logit_by_year for the SWCU), for three references: all referrals (terms "
+        "without a suffix), SWCU referrals ([reference=swcu]) and YCS referrals ([reference=ycs]). The gap "
+        "depends on the reference mix: YCS referrals are mostly older boys, and the welfare model's sex and age "
+        "effects, applied to them, lower their predicted welfare placement, so the gap is widest with YCS "
+        "referrals as reference and narrowest with SWCU referrals; the all-referrals figure is a mixture of the "
+        "two. Offending behaviour, present in every YCS referral, is not recorded and cannot be adjusted for, so "
+        "no reference makes the routes' referrals comparable. logit_pathway gives the odds ratios of remand and "
         "justice against welfare from one model with common behaviour effects.",
+        "Counts in placement_estimates (disclosure against Table 3): a row's n and events are its own 2 x 2 cell "
+        "counts only for behaviour[year] rows of logit_by_year, firth_by_year and logit_interactions, which are "
+        "exactly one Table 3 cell, published or suppressed by the same rule. Every other row (pooled over years "
+        "or referrals: logit_pooled, ame_by_year, lpm_fe, covariates, counts, interactions, pathways) gives no "
+        "events and, as n, the number of referrals its model is fitted on (ame_by_year: the referrals averaged "
+        "over, those recording the flag, not the number presenting it; pathway_standardised: the reference "
+        "population; days_to_placement: placed referrals with an admission), a sum of whole years that cannot be "
+        "split into a behaviour's cells. Otherwise a pooled count minus the published years' Table 3 cells would "
+        "give a suppressed cell exactly. If any year's all-referrals row of Table 3 is suppressed these totals "
+        "are withheld too.",
+        "Table 3 rows with referred_n 0 and a blank share placed are behaviours recorded that year that no "
+        "referral presented (the share of none is undefined); their note says so.",
         closeness_note(table3),
     ]
     excluded = "; ".join(f"{reason}: {count}" for reason, count in fits.data.excluded.items())
@@ -169,7 +251,9 @@ def _notes(fits, primary, threshold, truth, table3) -> list[str]:
         notes.append(
             "true_value: the synthetic generator's parameter on the same scale (odds ratio, percentage points); "
             "for ame_by_year the generator's average discrete change over the same referrals; for "
-            "pathway_standardised the generator's welfare model averaged over all referrals and the YCS's fixed shares; "
+            "pathway_standardised the generator's welfare model averaged over the reference population and the YCS's "
+            "fixed shares by pathway averaged over YCS referrals (the generator has no YCS placement model for a "
+            "welfare referral); "
             "none for logit_pooled, logit_behaviour_count, logit_pathway and lpm_fe, which average over the "
             "generator's yearly effects (or routes) and so have no single true value."
         )
