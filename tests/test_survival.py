@@ -564,3 +564,41 @@ def test_no_events_gives_not_estimable_rows_and_no_small_count_leaks(tables) -> 
         values = pd.to_numeric(out[column], errors="coerce").dropna()
         assert ((values == 0) | (values >= THRESHOLD)).all(), column
     assert not out["note"].str.contains(r"\b[1-3] events", regex=True).any()
+
+
+def _time_varying_frame(n: int = 400, seed: int = 1) -> pd.DataFrame:
+    """Leavers whose ``x`` triples the hazard for 6 months and then cuts it to a third (a Schoenfeld failure)."""
+    rng = np.random.default_rng(seed)
+    x = rng.integers(0, 2, n).astype(float)
+    first = rng.exponential(1 / (0.1 * np.where(x == 1, 3.0, 1.0)))
+    late = 6 + rng.exponential(1 / (0.1 * np.where(x == 1, 1 / 3, 1.0)))
+    months = np.where(first < 6, first, late)
+    censor = rng.uniform(1, 36, n)
+    return pd.DataFrame(
+        {
+            d.DURATION: np.ceil(np.minimum(months, censor) * d.DAYS_PER_MONTH),
+            d.EVENT_FLAG: (months <= censor).astype(int),
+            "x": x,
+            "y": rng.integers(0, 2, n).astype(float),
+            "other": rng.normal(size=n),
+            "child_id": [f"C{i % (n // 2)}" for i in range(n)],
+        }
+    )
+
+
+def test_cox_stratified_on_a_list_of_columns_is_fitted_not_a_type_error() -> None:
+    """Regression (seed 1005): run() passes the failing terms as a list of strata; that raised TypeError."""
+    from lifelines import CoxPHFitter
+
+    frame = _time_varying_frame()
+    fit = models.fit_cox(frame, ["other"], model="cox_stratified", strata=["x", "y"])
+    assert [r["status"] for r in fit.rows] == ["ok"]
+    reference = CoxPHFitter().fit(
+        frame[[d.DURATION, d.EVENT_FLAG, "other", "x", "y", "child_id"]], d.DURATION, d.EVENT_FLAG,
+        strata=["x", "y"], cluster_col="child_id",
+    )  # fmt: skip
+    assert fit.rows[0]["estimate"] == pytest.approx(np.exp(reference.params_["other"]), rel=1e-9)
+    one = models.fit_cox(frame, ["other"], model="cox_stratified", strata=["x"])
+    assert one.rows[0]["estimate"] == pytest.approx(
+        models.fit_cox(frame, ["other"], model="cox_stratified", strata="x").rows[0]["estimate"]
+    )

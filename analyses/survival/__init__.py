@@ -51,7 +51,7 @@ from analyses.survival import data as d
 from analyses.survival import incidence, models
 from analyses.survival import truth as true_values
 
-__all__ = ["run", "fit_generator_models"]
+__all__ = ["run", "fit_generator_models", "GENERATOR_MODELS"]
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +66,8 @@ AT_RISK_MONTHS = (0, 6, 12, 18, 24, 30, 36)
 BASELINE_MONTHS = (3, 6, 12, 24)
 MIN_CLUSTERS = 30
 EXTRA_TERMS = (d.FEMALE, d.BEHAVIOUR_COUNT, d.EXIT_YEAR)
+GENERATOR_MODELS = ("piecewise_exponential", "cox", "cox_baseline_cumulative_hazard")
+"""The models of :func:`fit_generator_models` (the rows the recovery study checks)."""
 
 
 def fit_generator_models(frame: pd.DataFrame, truth: dict | None = None) -> list[dict]:
