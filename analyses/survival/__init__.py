@@ -404,7 +404,8 @@ def _follow_up_table(referral: pd.DataFrame, admission: pd.DataFrame, threshold:
         counts = part["count"]
         hidden = list(counts[(counts > 0) & (counts <= threshold)].index)
         if hidden:
-            for i in counts.drop(index=hidden).sort_values(kind="stable").index:
+            others = counts.drop(index=hidden)
+            for i in others[others > 0].sort_values(kind="stable").index:  # hiding a 0 protects nothing
                 if counts[hidden].sum() > threshold:
                     break
                 hidden.append(i)
