@@ -762,3 +762,25 @@ def test_alt_text_quotes_the_published_risks(result, estimates) -> None:
             quoted = "not published"
         sentence = alt.split(f"{pathway.capitalize()}: ")[1].split(" by 24 months.")[0]
         assert sentence.endswith(quoted), (pathway, sentence, quoted)
+
+
+def test_tail_events_merge_into_the_last_step_with_events_not_a_flat_one() -> None:
+    """Seed 7's remand curve in miniature: a step at 23, none in month 24 (a flat window point), two late events.
+
+    The two must join the six of month 23 (a step of eight ending at the last month followed), never sit alone
+    between the flat 24-month point and the end; with no step at all the curve ends at its last flat point.
+    """
+    n = 200
+    days = np.full(n, 40 * d.DAYS_PER_MONTH)
+    event = np.zeros(n, dtype=int)
+    days[:10], event[:10] = 10, 1
+    days[10:16], event[10:16] = 23 * d.DAYS_PER_MONTH - 5, 1
+    days[16:18], event[16:18] = 30 * d.DAYS_PER_MONTH - 5, 1
+    frame = pd.DataFrame({d.DURATION: days, d.EVENT_FLAG: event})
+    months = incidence.published_months(frame, threshold=THRESHOLD, windows=WINDOWS)
+    assert months == [0, 1, 6, 12, 39]
+    for low, high in zip(months[:-1], months[1:], strict=True):
+        step = _events_between(frame, low, high)
+        assert step == 0 or step > THRESHOLD, (low, high, step)
+    only_tail = frame.assign(**{d.EVENT_FLAG: np.where(days > 29 * d.DAYS_PER_MONTH, event, 0)})
+    assert incidence.published_months(only_tail, threshold=THRESHOLD, windows=WINDOWS) == [0, 6, 12, 24]

@@ -132,10 +132,12 @@ def published_months(
     A step between two published months rests on ``threshold + 1`` events or
     more, or on none (the curve is flat there). The curve runs to the last month
     with at least ``threshold + 1`` leavers followed: events too few to publish
-    at the end are merged into the last step rather than cutting the curve
-    short. A window month (6, 12, 24) is published whenever it can be: when
-    fewer than ``threshold + 1`` events have gathered since the last published
-    month, that month (if it is neither month 0 nor a window) moves to the window.
+    at the end are merged into the last step with events (the flat points after
+    it are dropped) rather than cutting the curve short, even when that step
+    ended at a window, whose risk is then withheld. A window month (6, 12, 24)
+    is otherwise published whenever it can be: when fewer than
+    ``threshold + 1`` events have gathered since the last published month, that
+    month (if it is neither month 0, nor a window, nor flat) moves to the window.
     """
     minimum = threshold + 1
     days = frame[d.DURATION].to_numpy(dtype=float)
@@ -146,17 +148,23 @@ def published_months(
     if not len(followed):
         return []
     last = int(followed[-1])
-    shown, pending = [0], 0
+    shown, steps, pending = [0], [0], 0  # steps[i]: events between shown[i - 1] and shown[i]
     for month in range(1, last + 1):
         pending += int((events & (days > (month - 1) * d.DAYS_PER_MONTH) & (days <= month * d.DAYS_PER_MONTH)).sum())
         ends = month == last or month in windows
         if pending >= minimum or (ends and pending == 0):
             shown.append(month)
+            steps.append(pending)
             pending = 0
-        elif ends and shown[-1] != 0 and (month == last or shown[-1] not in windows):
-            # Merge the few events into the step before. At the end of the curve this may move a window month
-            # (its risk is then withheld): a curve is not cut short while more than the threshold are followed.
-            shown[-1] = month
+        elif ends and month == last:
+            # Too few events at the end: merge them into the last real step (flat points after it go), so
+            # the curve is not cut short while more than the threshold are followed; a window can move here.
+            real = max(i for i, events_in_step in enumerate(steps) if i == 0 or events_in_step > 0)
+            if real > 0:  # without a real step the curve ends at its last flat point
+                shown, steps = shown[: real + 1], steps[: real + 1]
+                shown[-1], steps[-1] = month, steps[-1] + pending
+        elif ends and shown[-1] != 0 and shown[-1] not in windows and steps[-1] > 0:
+            shown[-1], steps[-1] = month, steps[-1] + pending  # move the step before to the window
             pending = 0
     return shown
 
