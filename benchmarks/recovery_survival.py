@@ -197,7 +197,9 @@ def markdown(summary: pd.DataFrame, runs: pd.DataFrame) -> str:
         "`fit_cox` put the list of strata into a column selection (TypeError: unhashable type: 'list'); the study "
         "never reached that refit. `one_seed` now calls `run` and keeps its piecewise-exponential and Cox rows; on "
         "seed 1005 they equal the stored rows to a relative 3e-8 (CSV rounding), so the table stands; the other "
-        "199 seeds were not rerun through `run`.",
+        "199 seeds were not rerun through `run`. The Aalen-Johansen and Kaplan-Meier risks here are read off the "
+        "full curves at each window (`incidence.risk_at`), not the published rows, which since the disclosure "
+        "review are the coarsened curve's values and are withheld for a pathway when the window cannot be shown.",
     ]
     lines += [
         "",
