@@ -784,3 +784,17 @@ def test_tail_events_merge_into_the_last_step_with_events_not_a_flat_one() -> No
         assert step == 0 or step > THRESHOLD, (low, high, step)
     only_tail = frame.assign(**{d.EVENT_FLAG: np.where(days > 29 * d.DAYS_PER_MONTH, event, 0)})
     assert incidence.published_months(only_tail, threshold=THRESHOLD, windows=WINDOWS) == [0, 6, 12, 24]
+
+
+def test_a_curve_published_past_the_plot_is_drawn_to_its_edge() -> None:
+    """Remand on seed 7: points at 21 and 45 months; the line must reach the 36-month edge, not stop at 21."""
+    from analyses.survival import figures
+
+    table = pd.DataFrame(
+        {"month": [0, 21, 45], "cumulative_incidence": [0, 0.4, 0.42], "ci_lower": [0, 0.37, 0.39],
+         "ci_upper": [0, 0.43, 0.45]}
+    )  # fmt: skip
+    figure, ax = figures.plt.subplots()
+    figures._step(ax, table, "#000000", "remand")
+    assert ax.lines[0].get_xdata().max() == figures.PLOT_MONTHS
+    figures.plt.close(figure)

@@ -56,6 +56,9 @@ def make_figures(estimates: pd.DataFrame, curves: pd.DataFrame, at_risk: pd.Data
 
 def _step(ax, table: pd.DataFrame, colour: str, label: str, linestyle: str = "-") -> None:
     shown = table[table["month"] <= PLOT_MONTHS]
+    if (table["month"] > PLOT_MONTHS).any() and len(shown):
+        # The curve goes on past the plot: hold its last value to the edge (a step is drawn where it is published).
+        shown = pd.concat([shown, shown.tail(1).assign(month=PLOT_MONTHS)], ignore_index=True)
     months = shown["month"].to_numpy()
     ax.step(months, 100 * shown["cumulative_incidence"], where="post", color=colour, label=label, linestyle=linestyle)
     ax.fill_between(
