@@ -5,9 +5,14 @@ scale and years the tests use (``synthetic.build``: scale 1, referrals 2017 to
 2021, data end 2024-03-31; the full generator, nothing shortened), and the
 analysis fits
 
-- the piecewise-exponential Poisson model (baseline rate per month in each band
+- the whole analysis, exactly as ``outcomes analyse survival`` runs it
+  (``analyses.survival.run``: every model, the Schoenfeld checks and the
+  stratified refit when they fail, the curves and figures), of which it keeps
+  the piecewise-exponential Poisson model (baseline rate per month in each band
   and the five hazard ratios) and the Cox model (the five hazard ratios), both
-  with standard errors clustered by child (``analyses.survival.fit_generator_models``);
+  with standard errors clustered by child. (Until December 2026 the study called
+  ``fit_generator_models`` alone, so it never reached the stratified refit that
+  crashed the command on seed 1005; the estimates it kept are the same rows.)
 - the Aalen-Johansen risk of a next referral by 6, 12 and 24 months, reaching
   18 competing, against the generator's age-limited risk averaged over that
   seed's leavers (``analyses.survival.truth.age_limited_risk``), and the
@@ -52,14 +57,17 @@ WINDOWS = (6, 12, 24)
 def one_seed(seed: int) -> pd.DataFrame:
     """Estimates of one seed: model, term, estimate, ci_lower, ci_upper, se, true_value, scale."""
     import synthetic
+    from analyses.survival import GENERATOR_MODELS, incidence, run
     from analyses.survival import data as d
-    from analyses.survival import fit_generator_models, incidence
     from analyses.survival import truth as true_values
+    from outcomes.config import Settings
 
     tables, truth = synthetic.build(seed=seed, **OPTIONS)
     cohort = d.leaver_frame(tables, OPTIONS["data_end"])
     frame = d.time_to_next(cohort, tables, d.NEXT_REFERRAL)
-    rows = pd.DataFrame(fit_generator_models(frame, truth))
+    # The command's own path, so that whatever it fits on this seed is fitted here (and fails here if it fails).
+    estimates = run(tables, Settings(data_end=OPTIONS["data_end"]), truth=truth).to_frame()
+    rows = estimates[estimates["model"].isin(GENERATOR_MODELS)].reset_index(drop=True)
     rows["se"] = (np.log(rows["ci_upper"]) - np.log(rows["ci_lower"])) / (2 * Z)
     risk_truth = true_values.age_limited_risk(frame, truth, WINDOWS)
     risks = []
@@ -180,6 +188,19 @@ def markdown(summary: pd.DataFrame, runs: pd.DataFrame) -> str:
         f"{r.empirical_se / r.mean_model_se:.2f}"
         for r in outside.itertuples(index=False)
     ] or ["- none"]
+    lines += [
+        "",
+        "Path. The runs in this table were made by calling `analyses.survival.fit_generator_models` alone, not "
+        "`analyses.survival.run` (the command's path). That is why the study reported seed 1005 as done while "
+        "`outcomes analyse survival --seed 1005` crashed: on that seed the scaled Schoenfeld test rejects "
+        "proportional hazards for pathway_remand (p = 0.0037), so `run` refits a Cox model stratified on it, and "
+        "`fit_cox` put the list of strata into a column selection (TypeError: unhashable type: 'list'); the study "
+        "never reached that refit. `one_seed` now calls `run` and keeps its piecewise-exponential and Cox rows; on "
+        "seed 1005 they equal the stored rows to a relative 3e-8 (CSV rounding), so the table stands; the other "
+        "199 seeds were not rerun through `run`. The Aalen-Johansen and Kaplan-Meier risks here are read off the "
+        "full curves at each window (`incidence.risk_at`), not the published rows, which since the disclosure "
+        "review are the coarsened curve's values and are withheld for a pathway when the window cannot be shown.",
+    ]
     lines += [
         "",
         "Kaplan-Meier is checked against the same age-limited truth on purpose: it treats reaching 18 as censoring "

@@ -303,7 +303,7 @@ def test_aalen_johansen_agrees_with_lifelines_and_a_hand_calculation() -> None:
 def test_no_published_step_or_count_rests_on_fewer_children_than_the_threshold(result, referral) -> None:
     curves = result.tables["cumulative_incidence"]
     assert set(curves.columns) >= {"endpoint", "pathway", "month", "cumulative_incidence", "number_at_risk"}
-    assert (curves["number_at_risk"] >= THRESHOLD).all()
+    assert (curves["number_at_risk"] > THRESHOLD).all()
     assert (curves["month"] == curves["month"].round()).all()
     days = referral[d.DURATION].to_numpy()
     events = referral[d.EVENT_FLAG].to_numpy().astype(bool)
@@ -315,17 +315,21 @@ def test_no_published_step_or_count_rests_on_fewer_children_than_the_threshold(r
         for previous, month, before, after in zip(months[:-1], months[1:], values[:-1], values[1:], strict=True):
             between = (days > previous * d.DAYS_PER_MONTH) & (days <= month * d.DAYS_PER_MONTH)
             step_events = int((events & between & in_group).sum())
+            # Counts from 1 up to the threshold are suppressed: a step rests on none or threshold + 1 or more.
+            assert step_events == 0 or step_events > THRESHOLD, (method, pathway, previous, month, step_events)
             if after != before:
                 steps += 1
-                assert step_events >= THRESHOLD, (method, pathway, previous, month, step_events)
+                assert step_events > THRESHOLD, (method, pathway, previous, month, step_events)
     assert steps > 50
-    assert (result.tables["survival_numbers_at_risk"]["number_at_risk"] >= THRESHOLD).all()
+    at_risk = result.tables["survival_numbers_at_risk"]["number_at_risk"]
+    assert (at_risk > THRESHOLD).all() and (at_risk % 5 == 0).all()
+    assert (curves["number_at_risk"] % 5 == 0).all()
     shown = result.tables["survival_follow_up"]["leavers"]
-    assert all(v == "c" or int(v) == 0 or int(v) >= THRESHOLD for v in shown)
+    assert all(v == "c" or int(v) == 0 or int(v) > THRESHOLD for v in shown)
 
 
 def test_a_lone_late_event_is_never_published() -> None:
-    """Five events in month 1 and one child's event in month 20: the curve never shows the lone step."""
+    """Five events in month 1 and one child's event in month 20: the curve never shows the lone step on its own."""
     n = 60
     days = np.full(n, 40 * d.DAYS_PER_MONTH)
     event = np.zeros(n, dtype=int)
@@ -334,11 +338,9 @@ def test_a_lone_late_event_is_never_published() -> None:
     frame = pd.DataFrame({d.DURATION: days, d.EVENT_FLAG: event, d.STATUS: event})
     curve = incidence.aalen_johansen(frame[d.DURATION], frame[d.STATUS])
     published = incidence.published_curve(frame, curve, threshold=THRESHOLD, method=incidence.AALEN_JOHANSEN)
-    assert published["cumulative_incidence"].max() == pytest.approx(5 / 60)
-    assert (
-        not (published["month"] >= 20).any()
-        or published.loc[published["month"] >= 20, "cumulative_incidence"].eq(5 / 60).all()
-    )
+    # The lone event merges with the five into one step of six, shown at the curve's last month (39: 60 followed).
+    assert published["month"].tolist() == [0, 39]
+    assert published["cumulative_incidence"].tolist() == pytest.approx([0, 6 / 60])
     # Moving that child's event within its month, or to another month, changes nothing published.
     for moved in (20 * d.DAYS_PER_MONTH - 20, 25 * d.DAYS_PER_MONTH):
         other = frame.copy()
@@ -347,8 +349,7 @@ def test_a_lone_late_event_is_never_published() -> None:
             other, incidence.aalen_johansen(other[d.DURATION], other[d.STATUS]), threshold=THRESHOLD,
             method=incidence.AALEN_JOHANSEN,
         )  # fmt: skip
-        pd.testing.assert_frame_equal(again[again["month"] < 20], published[published["month"] < 20])
-        assert again["cumulative_incidence"].max() == pytest.approx(5 / 60)
+        pd.testing.assert_frame_equal(again, published)
 
 
 # --- outputs ---------------------------------------------------------------------------------------------
@@ -564,3 +565,236 @@ def test_no_events_gives_not_estimable_rows_and_no_small_count_leaks(tables) -> 
         values = pd.to_numeric(out[column], errors="coerce").dropna()
         assert ((values == 0) | (values >= THRESHOLD)).all(), column
     assert not out["note"].str.contains(r"\b[1-3] events", regex=True).any()
+
+
+def _time_varying_frame(n: int = 400, seed: int = 1) -> pd.DataFrame:
+    """Leavers whose ``x`` triples the hazard for 6 months and then cuts it to a third (a Schoenfeld failure)."""
+    rng = np.random.default_rng(seed)
+    x = rng.integers(0, 2, n).astype(float)
+    first = rng.exponential(1 / (0.1 * np.where(x == 1, 3.0, 1.0)))
+    late = 6 + rng.exponential(1 / (0.1 * np.where(x == 1, 1 / 3, 1.0)))
+    months = np.where(first < 6, first, late)
+    censor = rng.uniform(1, 36, n)
+    return pd.DataFrame(
+        {
+            d.DURATION: np.ceil(np.minimum(months, censor) * d.DAYS_PER_MONTH),
+            d.EVENT_FLAG: (months <= censor).astype(int),
+            "x": x,
+            "y": rng.integers(0, 2, n).astype(float),
+            "other": rng.normal(size=n),
+            "child_id": [f"C{i % (n // 2)}" for i in range(n)],
+        }
+    )
+
+
+def test_cox_stratified_on_a_list_of_columns_is_fitted_not_a_type_error() -> None:
+    """Regression (seed 1005): run() passes the failing terms as a list of strata; that raised TypeError."""
+    from lifelines import CoxPHFitter
+
+    frame = _time_varying_frame()
+    fit = models.fit_cox(frame, ["other"], model="cox_stratified", strata=["x", "y"])
+    assert [r["status"] for r in fit.rows] == ["ok"]
+    reference = CoxPHFitter().fit(
+        frame[[d.DURATION, d.EVENT_FLAG, "other", "x", "y", "child_id"]], d.DURATION, d.EVENT_FLAG,
+        strata=["x", "y"], cluster_col="child_id",
+    )  # fmt: skip
+    assert fit.rows[0]["estimate"] == pytest.approx(np.exp(reference.params_["other"]), rel=1e-9)
+    one = models.fit_cox(frame, ["other"], model="cox_stratified", strata=["x"])
+    assert one.rows[0]["estimate"] == pytest.approx(
+        models.fit_cox(frame, ["other"], model="cox_stratified", strata="x").rows[0]["estimate"]
+    )
+
+
+# --- disclosure: published numbers against each other (review of issue 11) ------------------------------
+
+
+def _events_between(frame: pd.DataFrame, low_month: float, high_month: float) -> int:
+    days = frame[d.DURATION].to_numpy()
+    inside = (days > low_month * d.DAYS_PER_MONTH) & (days <= high_month * d.DAYS_PER_MONTH)
+    return int((frame[d.EVENT_FLAG].to_numpy().astype(bool) & inside).sum())
+
+
+def test_no_published_risk_differs_from_a_published_curve_point_by_a_small_step(result, estimates, referral) -> None:
+    """Every window risk is a point of the published curve; all the points of a curve, risks included, differ by
+    steps of none or more than the threshold of events (seed 7's justice 24-month risk sat one event above month 23)."""
+    curves = result.tables["cumulative_incidence"]
+    checked = 0
+    for method in (incidence.AALEN_JOHANSEN, incidence.KAPLAN_MEIER):
+        for pathway in ("all", "welfare", "remand", "justice"):
+            group = referral if pathway == "all" else referral[referral["pathway"] == pathway]
+            curve = curves[
+                (curves["endpoint"] == "next_referral") & (curves["method"] == method) & (curves["pathway"] == pathway)
+            ].set_index("month")["cumulative_incidence"]
+            points = dict(curve)
+            risks = rows(estimates, f"{method}_next_referral")
+            for window in WINDOWS:
+                row = risks.loc[f"risk_{window}m_{pathway}"]
+                if row["status"] != "ok":
+                    assert window not in curve.index and "suppressed" in row["note"]
+                    continue
+                assert window in curve.index, (method, pathway, window)
+                assert row["estimate"] == pytest.approx(curve[window], abs=1e-12)
+                points[window] = row["estimate"]
+                checked += 1
+            months = sorted(points)
+            for low, high in zip(months[:-1], months[1:], strict=False):
+                step = _events_between(group, low, high)
+                assert step == 0 or step > THRESHOLD, (method, pathway, low, high, step)
+            shown_events = [risks.loc[f"risk_{w}m_{pathway}", "events"] for w in WINDOWS]
+            shown_events = [e for e in shown_events if pd.notna(e)]
+            assert all(
+                b - a == 0 or b - a > THRESHOLD for a, b in zip(shown_events[:-1], shown_events[1:], strict=False)
+            )
+    assert checked >= 12
+
+
+def test_a_window_risk_one_event_beyond_a_curve_step_moves_the_step_to_the_window() -> None:
+    """Seed 7's justice case in miniature: six events in month 23, one child's in month 24.
+
+    Before the fix the curve showed month 23 and the 24-month risk was published
+    beside it, one event apart; now the month-23 step moves to month 24.
+    """
+    from analyses.results import estimates_frame
+    from analyses.survival import _risk_rows
+
+    n = 200
+    days = np.full(n, 40 * d.DAYS_PER_MONTH)
+    status = np.zeros(n, dtype=int)
+    days[:10], status[:10] = 10, d.EVENT  # month 1: ten events
+    days[10:16], status[10:16] = 23 * d.DAYS_PER_MONTH - 5, d.EVENT  # month 23: six events
+    days[16], status[16] = 24 * d.DAYS_PER_MONTH - 5, d.EVENT  # month 24: one event
+    frame = pd.DataFrame(
+        {d.DURATION: days, d.STATUS: status, d.EVENT_FLAG: (status == d.EVENT).astype(int), "pathway": "justice"}
+    )
+    table, curves = incidence.curves_by_pathway(
+        frame, d.NEXT_REFERRAL, threshold=THRESHOLD, pathways=("justice",), windows=WINDOWS
+    )
+    risks = estimates_frame(_risk_rows(frame, curves, table, d.NEXT_REFERRAL, THRESHOLD, None)).set_index("term")
+    aj = table[(table["method"] == incidence.AALEN_JOHANSEN) & (table["pathway"] == "justice")]
+    aj = aj.set_index("month")["cumulative_incidence"]
+    values = risks[risks["model"] == "aalen_johansen_next_referral"]
+    # Every published risk is a published curve value, and no two published points are one event apart.
+    for row in values[values["status"] == "ok"].itertuples():
+        assert np.isclose(row.estimate, aj).any(), row
+    published = sorted({*aj.index, *[int(t.split("m_")[0][5:]) for t in values.index[values["status"] == "ok"]]})
+    for low, high in zip(published[:-1], published[1:], strict=False):
+        assert _events_between(frame, low, high) in (0,) or _events_between(frame, low, high) > THRESHOLD
+    assert values.loc["risk_6m_justice", "estimate"] == pytest.approx(10 / 200)
+    assert 23 not in aj.index and values.loc["risk_24m_justice", "estimate"] == pytest.approx(17 / 200)
+    # The curve runs to its last month with more than the threshold followed: the lone event is merged, not cut.
+    assert aj.index.max() == 39 and aj.iloc[-1] == pytest.approx(17 / 200)
+
+
+def test_counts_of_one_to_the_threshold_and_their_complements_are_hidden() -> None:
+    """all 20 = remand 11 + welfare 7 + justice 2: hiding justice alone would let it be worked back."""
+    from analyses.results import estimates_frame
+    from analyses.survival import _follow_up_table, _suppress_small_counts
+
+    rows = [
+        {"model": "aalen_johansen_next_referral", "term": f"risk_6m_{p}", "estimate": 0.1, "n": n, "events": e}
+        for p, n, e in (("all", 300, 20), ("remand", 100, 11), ("welfare", 120, 7), ("justice", 80, 2))
+    ]
+    rows.append({"model": "cox", "term": "x", "estimate": 1.0, "n": 300, "events": 4})
+    out = _suppress_small_counts(estimates_frame(rows), THRESHOLD).set_index("term")
+    assert pd.isna(out.loc["risk_6m_justice", "events"]) and pd.isna(out.loc["risk_6m_welfare", "events"])
+    assert out.loc["risk_6m_remand", "events"] == 11 and out.loc["risk_6m_all", "events"] == 20
+    assert "secondary" in out.loc["risk_6m_welfare", "note"]
+    assert pd.isna(out.loc["x", "events"])  # 4 is from 1 up to the threshold: suppressed
+    assert (out["n"].dropna() == [300, 100, 120, 80, 300]).all()
+    # The follow-up table: 2 censored would follow from n minus the others, so the next smallest goes too.
+    status = np.array([d.CENSORED] * 2 + [d.EVENT] * 50 + [d.AGE_LIMIT] * 30)
+    frame = pd.DataFrame({d.STATUS: status})
+    table = _follow_up_table(frame, frame, THRESHOLD)
+    part = table[table["endpoint"] == "next_referral"].set_index("follow_up_ended_by")["leavers"]
+    assert part.to_dict() == {"censored at data end": "c", "event": "50", "reached 18": "c", "died": "0"}
+
+
+def test_no_events_publishes_zero_risks_that_match_the_zero_curve(tables) -> None:
+    from analyses.survival import run
+    from outcomes.config import Settings
+
+    children = tables["children"]["child_id"].iloc[:40]
+    small = {
+        name: (frame[frame["child_id"].isin(children)] if name in ("children", "stays") else frame)
+        for name, frame in tables.items()
+    }
+    small["referrals"] = tables["referrals"].iloc[:0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = run(small, Settings(), truth=None)
+    curve = result.tables["cumulative_incidence"]
+    curve = curve[(curve["endpoint"] == "next_referral") & (curve["pathway"] == "all")]
+    assert len(curve) and (curve["cumulative_incidence"] == 0).all()
+    risks = rows(result.to_frame(), "aalen_johansen_next_referral")
+    for window in WINDOWS:
+        row = risks.loc[f"risk_{window}m_all"]
+        assert row["status"] == "ok" and row["estimate"] == 0 and row["events"] == 0, row.to_dict()
+        assert "no events" in row["note"] and "fewer than" not in row["note"]
+
+
+def test_spline_contrasts_carry_no_true_value_and_say_why(estimates) -> None:
+    spline = rows(estimates, "cox_length_of_stay_spline")
+    contrasts = spline[spline.index.str.startswith("length_of_stay_")]
+    assert len(contrasts) == 4 and contrasts["true_value"].isna().all()
+    assert contrasts["note"].str.contains("step at 90 nights").all()
+
+
+def test_population_and_age_convention_are_stated_and_kept(result, estimates, referral) -> None:
+    """Leavers with no time at risk stay in n (competing at time 0) but not in the month-0 number at risk."""
+    notes = " ".join(result.notes)
+    assert "time 0" in notes and "first day of the birth month" in notes
+    no_time = int((referral[d.DURATION] == 0).sum())
+    assert no_time > 0
+    assert rows(estimates, "aalen_johansen_next_referral").loc["risk_6m_all", "n"] == len(referral)
+    curve = result.tables["cumulative_incidence"]
+    month0 = curve[(curve["endpoint"] == "next_referral") & (curve["pathway"] == "all") & (curve["month"] == 0)]
+    assert month0["number_at_risk"].iloc[0] == 5 * np.floor((len(referral) - no_time) / 5 + 0.5)
+
+
+def test_alt_text_quotes_the_published_risks(result, estimates) -> None:
+    aj = rows(estimates, "aalen_johansen_next_referral")
+    alt = result.figures["survival_cumulative_incidence_next_referral"].alt_text
+    for pathway in ("welfare", "remand", "justice"):
+        row = aj.loc[f"risk_24m_{pathway}"]
+        if row["status"] == "ok":
+            quoted = f"{100 * row['estimate']:.1f}% (95% CI {100 * row['ci_lower']:.1f} to {100 * row['ci_upper']:.1f})"
+        else:
+            quoted = "not published"
+        sentence = alt.split(f"{pathway.capitalize()}: ")[1].split(" by 24 months.")[0]
+        assert sentence.endswith(quoted), (pathway, sentence, quoted)
+
+
+def test_tail_events_merge_into_the_last_step_with_events_not_a_flat_one() -> None:
+    """Seed 7's remand curve in miniature: a step at 23, none in month 24 (a flat window point), two late events.
+
+    The two must join the six of month 23 (a step of eight ending at the last month followed), never sit alone
+    between the flat 24-month point and the end; with no step at all the curve ends at its last flat point.
+    """
+    n = 200
+    days = np.full(n, 40 * d.DAYS_PER_MONTH)
+    event = np.zeros(n, dtype=int)
+    days[:10], event[:10] = 10, 1
+    days[10:16], event[10:16] = 23 * d.DAYS_PER_MONTH - 5, 1
+    days[16:18], event[16:18] = 30 * d.DAYS_PER_MONTH - 5, 1
+    frame = pd.DataFrame({d.DURATION: days, d.EVENT_FLAG: event})
+    months = incidence.published_months(frame, threshold=THRESHOLD, windows=WINDOWS)
+    assert months == [0, 1, 6, 12, 39]
+    for low, high in zip(months[:-1], months[1:], strict=True):
+        step = _events_between(frame, low, high)
+        assert step == 0 or step > THRESHOLD, (low, high, step)
+    only_tail = frame.assign(**{d.EVENT_FLAG: np.where(days > 29 * d.DAYS_PER_MONTH, event, 0)})
+    assert incidence.published_months(only_tail, threshold=THRESHOLD, windows=WINDOWS) == [0, 6, 12, 24]
+
+
+def test_a_curve_published_past_the_plot_is_drawn_to_its_edge() -> None:
+    """Remand on seed 7: points at 21 and 45 months; the line must reach the 36-month edge, not stop at 21."""
+    from analyses.survival import figures
+
+    table = pd.DataFrame(
+        {"month": [0, 21, 45], "cumulative_incidence": [0, 0.4, 0.42], "ci_lower": [0, 0.37, 0.39],
+         "ci_upper": [0, 0.43, 0.45]}
+    )  # fmt: skip
+    figure, ax = figures.plt.subplots()
+    figures._step(ax, table, "#000000", "remand")
+    assert ax.lines[0].get_xdata().max() == figures.PLOT_MONTHS
+    figures.plt.close(figure)

@@ -17,7 +17,7 @@
   cox_cluster_home                     the same, SEs clustered by home (sensitivity)
   cox_full                             plus sex, presented behaviours, destination, year of exit
   cox_length_of_stay_spline            length of stay as a natural cubic spline (ratios against 90
-                                       nights)
+                                       nights; no true value: the generator's effect is a step)
   cox_next_admission                   the generator's terms, for the time to the next admission
   cox_stratified                       only when a Schoenfeld test fails: stratified on the failing terms
   andersen_gill_recurrent_referral     every referral after the first discharge, counting process
@@ -51,7 +51,7 @@ from analyses.survival import data as d
 from analyses.survival import incidence, models
 from analyses.survival import truth as true_values
 
-__all__ = ["run", "fit_generator_models"]
+__all__ = ["run", "fit_generator_models", "GENERATOR_MODELS"]
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +66,8 @@ AT_RISK_MONTHS = (0, 6, 12, 18, 24, 30, 36)
 BASELINE_MONTHS = (3, 6, 12, 24)
 MIN_CLUSTERS = 30
 EXTRA_TERMS = (d.FEMALE, d.BEHAVIOUR_COUNT, d.EXIT_YEAR)
+GENERATOR_MODELS = ("piecewise_exponential", "cox", "cox_baseline_cumulative_hazard")
+"""The models of :func:`fit_generator_models` (the rows the recovery study checks)."""
 
 
 def fit_generator_models(frame: pd.DataFrame, truth: dict | None = None) -> list[dict]:
@@ -181,12 +183,16 @@ def run(tables: dict[str, pd.DataFrame], settings, truth: dict | None = None) ->
     truth_risk = true_values.age_limited_risk(referral, truth, RISK_WINDOWS_MONTHS)
     curve_tables, risk_tables = [], []
     for endpoint, frame in ((d.NEXT_REFERRAL, referral), (d.NEXT_ADMISSION, admission)):
-        table, curves = incidence.curves_by_pathway(frame, endpoint, threshold=threshold, pathways=PATHWAYS)
+        table, curves = incidence.curves_by_pathway(
+            frame, endpoint, threshold=threshold, pathways=PATHWAYS, windows=RISK_WINDOWS_MONTHS
+        )
         curve_tables.append(table)
         risk_tables.append(
             incidence.numbers_at_risk(frame, endpoint, threshold=threshold, pathways=PATHWAYS, months=AT_RISK_MONTHS)
         )
-        rows += _risk_rows(frame, curves, endpoint, threshold, truth_risk if endpoint is d.NEXT_REFERRAL else None)
+        rows += _risk_rows(
+            frame, curves, table, endpoint, threshold, truth_risk if endpoint is d.NEXT_REFERRAL else None
+        )
     rows += _implied_rows(event_fit, limit_fit, referral, threshold, truth_risk)
 
     estimates = _suppress_small_counts(estimates_frame(rows), threshold)
@@ -207,16 +213,18 @@ def run(tables: dict[str, pd.DataFrame], settings, truth: dict | None = None) ->
 
 
 def _suppress_small_counts(estimates: pd.DataFrame, threshold: int) -> pd.DataFrame:
-    """Blank ``n`` and ``events`` from 1 up to the threshold (they appear only on rows about small data)."""
+    """Blank ``n`` and ``events`` from 1 up to the threshold, then across pathways (:func:`_secondary_suppression`)."""
     out = estimates.copy()
     for column in ("n", "events"):
         values = pd.to_numeric(out[column], errors="coerce")
-        small = (values > 0) & (values < threshold)
+        out[f"_{column}_true"] = values
+        small = (values > 0) & (values <= threshold)
         out[column] = values.where(~small)
         out.loc[small, "note"] = (
-            out.loc[small, "note"].astype(str) + f" ({column} below {threshold} suppressed)"
+            out.loc[small, "note"].astype(str) + f" ({column} of {threshold} or fewer suppressed)"
         ).str.strip()
-    return out
+    out = _secondary_suppression(out, threshold)
+    return out.drop(columns=["_n_true", "_events_true"])
 
 
 def _with_destination(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
@@ -265,13 +273,10 @@ def _spline_model(frame: pd.DataFrame, ratios: dict | None) -> list[dict]:
     beta = fit.fitter.params_[names].to_numpy()
     cov = fit.fitter.variance_matrix_.loc[names, names].to_numpy()
     rows = [r for r in fit.rows if r["term"] in other]
-    for i, (nights, term) in enumerate(zip(SPLINE_CONTRASTS_NIGHTS, terms, strict=True)):
+    for i, term in enumerate(terms):
         contrast = at[i] - at[-1]
         log_hr, se = float(contrast @ beta), float(np.sqrt(contrast @ cov @ contrast))
         p = float(2 * models.stats.norm.sf(abs(log_hr / se))) if se > 0 else np.nan
-        true = np.nan
-        if ratios:
-            true = ratios[d.SHORT_STAY] if nights < 90 else 1.0
         rows.append(
             models._row(
                 model,
@@ -281,40 +286,90 @@ def _spline_model(frame: pd.DataFrame, ratios: dict | None) -> list[dict]:
                 p,
                 len(fit.design.frame),
                 fit.design.events,
-                true_value=true,
-                note="a smooth curve cannot follow the generator's step at 90 nights",
+                note="no true value: the generator's effect is a step at 90 nights (ratio "
+                + (f"{ratios[d.SHORT_STAY]:g}" if ratios else "of short_stay_under_90_nights")
+                + " below it), which a smooth curve cannot match",
             )  # fmt: skip
         )
     return rows
 
 
-def _risk_rows(frame, curves, endpoint, threshold, truth_risk) -> list[dict]:
+def _risk_rows(frame, curves, published, endpoint, threshold, truth_risk) -> list[dict]:
+    """Risk by each window: the published curve's value at that month, or a row saying why it is not published.
+
+    ``published`` is the endpoint's disclosure-controlled curve table; reading
+    the risk off it means no published risk differs from a published curve
+    point by a step on fewer than ``threshold + 1`` children. ``events`` counts
+    the events up to the window, ``n`` every leaver of the group (the
+    population of the curve, leavers with no time at risk included).
+    """
     rows = []
-    for (method, pathway), curve in sorted(curves.items()):
+    for (method, pathway), _curve in sorted(curves.items()):
         model = f"{method}_{endpoint.name}"
         group = frame if pathway == "all" else frame[frame["pathway"] == pathway]
+        table = published[(published["method"] == method) & (published["pathway"] == pathway)].set_index("month")
         for window in RISK_WINDOWS_MONTHS:
             term = f"risk_{window}m_{pathway}"
             days = window * d.DAYS_PER_MONTH
             events = int(((group[d.STATUS] == d.EVENT) & (group[d.DURATION] <= days)).sum())
-            at_risk = int((group[d.DURATION] > days).sum())
-            if events < threshold or at_risk < threshold:
-                rows.append(
-                    not_estimable_row(
-                        model, term, f"fewer than {threshold} events or leavers still followed: suppressed"
-                    )
+            if window not in table.index:
+                followed = int((group[d.DURATION] > days).sum()) > threshold
+                reason = (
+                    f"the published curve has no point at {window} months: a step of 1 to {threshold} events would "
+                    "lie beside it: suppressed"
+                    if followed
+                    else f"{threshold} or fewer leavers still followed at {window} months: suppressed"
                 )
+                rows.append(not_estimable_row(model, term, reason, n=len(group), events=events))
                 continue
-            value, low, high, _ = incidence.risk_at(curve, window, method)
+            point = table.loc[window]
             true = truth_risk.get(window, np.nan) if (truth_risk and pathway == "all") else np.nan
+            note = (
+                "competing events treated as censoring: overstates the risk" if method == incidence.KAPLAN_MEIER else ""
+            )
+            interval = (point["ci_lower"], point["ci_upper"])
+            if events == 0:
+                note, interval = "no events: the risk is 0; no interval", (np.nan, np.nan)
             rows.append(
                 {
-                    "model": model, "term": term, "estimate": value, "ci_lower": low, "ci_upper": high,
-                    "p_value": np.nan, "scale": "risk", "n": len(group), "events": events, "true_value": true,
-                    "note": "competing events treated as censoring: overstates the risk" if method == incidence.KAPLAN_MEIER else "",
+                    "model": model, "term": term, "estimate": float(point["cumulative_incidence"]),
+                    "ci_lower": interval[0], "ci_upper": interval[1], "p_value": np.nan, "scale": "risk",
+                    "n": len(group), "events": events, "true_value": true, "note": note,
                 }
             )  # fmt: skip
     return rows
+
+
+def _secondary_suppression(estimates: pd.DataFrame, threshold: int) -> pd.DataFrame:
+    """Hide further pathway counts where a suppressed one could be worked back from the all row.
+
+    The pathways' ``n`` and ``events`` of a risk row add up to those of the
+    ``all`` row. Where a pathway's count is hidden (1 up to the threshold),
+    the next smallest pathway counts are hidden too until the hidden counts add
+    up to more than the threshold, so neither a small count nor its
+    complement can be recovered by subtraction.
+    """
+    out = estimates.copy()
+    risk = out["term"].str.match(r"risk_\d+m_") & ~out["term"].str.endswith("_all")
+    windows = out.loc[risk, "term"].str.extract(r"^(risk_\d+m)_")[0]
+    for column in ("n", "events"):
+        true_counts = out[f"_{column}_true"]
+        for _, index in out[risk].groupby([out.loc[risk, "model"], windows]).groups.items():
+            counts = true_counts.loc[index]
+            hidden = [i for i in index if 0 < counts[i] <= threshold]
+            if not hidden or counts[hidden].sum() > threshold:
+                continue
+            for i in counts.drop(index=hidden).sort_values(kind="stable").index:
+                hidden.append(i)
+                if counts[i] > 0 and not pd.isna(out.loc[i, column]):
+                    out.loc[i, column] = np.nan
+                    out.loc[i, "note"] = (
+                        f"{out.loc[i, 'note']} ({column} hidden: another pathway's is below "
+                        f"{threshold + 1}, secondary suppression)"
+                    ).strip()
+                if counts[hidden].sum() > threshold:
+                    break
+    return out
 
 
 def _implied_rows(event_fit, limit_fit, frame, threshold, truth_risk) -> list[dict]:
@@ -341,13 +396,25 @@ def _follow_up_table(referral: pd.DataFrame, admission: pd.DataFrame, threshold:
         counts = frame[d.STATUS].value_counts()
         for code, label in d.STATUS_LABELS.items():
             count = int(counts.get(code, 0))
-            shown = str(count) if count == 0 or count >= threshold else "c"
-            rows.append({"endpoint": endpoint.name, "follow_up_ended_by": label, "leavers": shown})
-    return pd.DataFrame(rows)
+            rows.append({"endpoint": endpoint.name, "follow_up_ended_by": label, "count": count})
+    table = pd.DataFrame(rows)
+    # The counts of an endpoint add up to its leavers (published as n): hide small ones, then enough others.
+    table["leavers"] = table["count"].astype(str)
+    for _, part in table.groupby("endpoint", sort=False):
+        counts = part["count"]
+        hidden = list(counts[(counts > 0) & (counts <= threshold)].index)
+        if hidden:
+            others = counts.drop(index=hidden)
+            for i in others[others > 0].sort_values(kind="stable").index:  # hiding a 0 protects nothing
+                if counts[hidden].sum() > threshold:
+                    break
+                hidden.append(i)
+        table.loc[hidden, "leavers"] = "c"
+    return table.drop(columns="count")
 
 
 def _count(value: int, threshold: int) -> str:
-    return str(value) if value == 0 or value >= threshold else f"fewer than {threshold}"
+    return str(value) if value == 0 or value > threshold else f"{threshold} or fewer"
 
 
 def _standard_notes(referral: pd.DataFrame, ag_counts: dict, threshold: int, has_truth: bool) -> list[str]:
@@ -364,8 +431,24 @@ def _standard_notes(referral: pd.DataFrame, ag_counts: dict, threshold: int, has
         "standard errors clustered by child (cox_cluster_home: by home).",
         f"Models with fewer than {models.MIN_EVENTS_PER_PARAMETER} events per parameter, terms without variation "
         "and terms with no events at one value are reported as not estimable, with the reason.",
-        f"Curves are published at whole months, and a month is shown only when at least {threshold} events have "
-        f"happened since the last month shown; a curve stops before fewer than {threshold} leavers are followed.",
+        f"Disclosure: counts from 1 to {threshold} are suppressed. Curves are published at whole months; a month is "
+        f"shown only when at least {threshold + 1} events, or none, have happened since the last month shown. A curve "
+        f"runs to the last month at which at least {threshold + 1} leavers are followed; too few events at the end "
+        "are merged into the last step shown (it moves later), not dropped. The 6, 12 and 24-month risks are the "
+        "published curve's values at those months, and are withheld when the curve cannot show that month. Numbers "
+        f"at risk are rounded to the nearest 5 and shown only above {threshold}, so no drop between two of them "
+        f"reveals 1 to {threshold} children. Where a pathway's n or events is suppressed, the next smallest "
+        "pathway's is hidden too (secondary suppression), so it cannot be worked back from the all row.",
+        "Population of the cumulative incidence curves: every leaver of the group, including those discharged on or "
+        f"after the last day a referral can be made ({d.REFERRAL_AGE_LIMIT_DAYS} days before the earliest 18th "
+        "birthday). They have no time at risk and count as reaching the age limit (a competing event) at time 0, so "
+        "the risks are over all leavers, not only those who could still be referred. A risk row's n counts them; "
+        "the number at risk at month 0 does not (it counts leavers followed beyond day 0). The true risk is built "
+        "over the same leavers, with risk 0 for them (analyses/survival/truth.py).",
+        "Age at exit is in completed years at discharge counted from the first day of the birth month (the contract "
+        "records the birth month only), as the synthetic generator codes it: "
+        "floor((discharge date - first of birth month) / 365.25 days); the term age_at_exit_per_year_over_15 is "
+        "that age minus 15, entered linearly.",
         "Kaplan-Meier treats reaching 18 as censoring, so it estimates the risk in a world where nobody ages out; "
         "it is shown as a sensitivity and overstates the risk of re-referral.",
         f"Andersen-Gill: {_count(ag_counts.get('children', 0), threshold)} children, "

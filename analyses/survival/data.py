@@ -21,8 +21,10 @@ synthetic data the models are correctly specified:
 
 - pathway of the stay (remand and justice against welfare);
 - a stay of under 90 nights (nights between admission and discharge);
-- age at exit in whole years, ``floor((discharge - first day of birth month) / 365.25)``,
-  entered per year over 15;
+- age at exit in completed years counted from the first day of the birth month
+  (the contract records the month of birth only), ``floor((discharge - first
+  day of birth month) / 365.25)``, entered per year over 15
+  (``age_at_exit_per_year_over_15`` is that age minus 15);
 - a transition plan in place at discharge (stays with it unrecorded are left
   out of the models: a complete-case analysis, reported in the notes).
 """

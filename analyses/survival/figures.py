@@ -22,6 +22,9 @@ OKABE_ITO = {"all": "#000000", "welfare": "#0072B2", "remand": "#D55E00", "justi
 SECOND = "#E69F00"
 AT_RISK_MONTHS = (0, 6, 12, 18, 24, 30, 36)
 PLOT_MONTHS = 36
+TERM_LABELS = {
+    "age_at_exit_per_year_over_15": "age at exit per year over 15\n(completed years from 1st of birth month)",
+}
 ENDPOINT_LABELS = {
     "next_referral": "next referral for secure accommodation",
     "next_admission": "next admission to a secure children's home",
@@ -35,7 +38,7 @@ def make_figures(estimates: pd.DataFrame, curves: pd.DataFrame, at_risk: pd.Data
         table = curves[(curves["endpoint"] == endpoint) & (curves["method"] == incidence.AALEN_JOHANSEN)]
         if not table.empty:
             figures[f"survival_cumulative_incidence_{endpoint}"] = _incidence_by_pathway(
-                table, at_risk[at_risk["endpoint"] == endpoint], endpoint
+                table, at_risk[at_risk["endpoint"] == endpoint], endpoint, estimates
             )
     both = curves[(curves["endpoint"] == "next_referral") & (curves["pathway"] == "all")]
     if not both.empty:
@@ -53,6 +56,9 @@ def make_figures(estimates: pd.DataFrame, curves: pd.DataFrame, at_risk: pd.Data
 
 def _step(ax, table: pd.DataFrame, colour: str, label: str, linestyle: str = "-") -> None:
     shown = table[table["month"] <= PLOT_MONTHS]
+    if (table["month"] > PLOT_MONTHS).any() and len(shown):
+        # The curve goes on past the plot: hold its last value to the edge (a step is drawn where it is published).
+        shown = pd.concat([shown, shown.tail(1).assign(month=PLOT_MONTHS)], ignore_index=True)
     months = shown["month"].to_numpy()
     ax.step(months, 100 * shown["cumulative_incidence"], where="post", color=colour, label=label, linestyle=linestyle)
     ax.fill_between(
@@ -60,18 +66,18 @@ def _step(ax, table: pd.DataFrame, colour: str, label: str, linestyle: str = "-"
     )
 
 
-def _value_at(table: pd.DataFrame, month: int) -> str:
-    """The published value on or before ``month`` as a percentage."""
-    shown = table[table["month"] <= month]
-    if shown.empty:
-        return "not shown"
-    row = shown.iloc[-1]
-    return (
-        f"{100 * row['cumulative_incidence']:.1f}% (95% CI {100 * row['ci_lower']:.1f} to {100 * row['ci_upper']:.1f})"
-    )
+def _published_risk(estimates: pd.DataFrame, model: str, pathway: str, month: int) -> str:
+    """The published risk row (``survival_estimates.csv``) by ``month`` as a percentage, as the alt text quotes it."""
+    row = estimates[(estimates["model"] == model) & (estimates["term"] == f"risk_{month}m_{pathway}")]
+    if row.empty or row["status"].iloc[0] != "ok":
+        return "not published"
+    row = row.iloc[0]
+    if pd.isna(row["ci_lower"]):
+        return f"{100 * row['estimate']:.1f}%"
+    return f"{100 * row['estimate']:.1f}% (95% CI {100 * row['ci_lower']:.1f} to {100 * row['ci_upper']:.1f})"
 
 
-def _incidence_by_pathway(table: pd.DataFrame, at_risk: pd.DataFrame, endpoint: str) -> Figure:
+def _incidence_by_pathway(table: pd.DataFrame, at_risk: pd.DataFrame, endpoint: str, estimates: pd.DataFrame) -> Figure:
     pathways = [p for p in ("welfare", "remand", "justice") if (table["pathway"] == p).any()]
     figure, (ax, risk_ax) = plt.subplots(2, 1, figsize=(7.5, 5.6), gridspec_kw={"height_ratios": [4, 1.3]}, sharex=True)
     for pathway in pathways:
@@ -104,11 +110,11 @@ def _incidence_by_pathway(table: pd.DataFrame, at_risk: pd.DataFrame, endpoint: 
         "estimated by Aalen-Johansen with reaching 18 as a competing event. A table of the numbers at risk sits "
         "under the chart."
     ]
+    model = f"{incidence.AALEN_JOHANSEN}_{endpoint}"
     for pathway in pathways:
-        rows = table[table["pathway"] == pathway]
+        risks = [_published_risk(estimates, model, pathway, m) for m in (6, 12, 24)]
         lines.append(
-            f"{pathway.capitalize()}: {_value_at(rows, 6)} by 6 months, {_value_at(rows, 12)} by 12 months, "
-            f"{_value_at(rows, 24)} by 24 months."
+            f"{pathway.capitalize()}: {risks[0]} by 6 months, {risks[1]} by 12 months, {risks[2]} by 24 months."
         )
     return Figure(figure, " ".join(lines))
 
@@ -143,11 +149,14 @@ def _aj_versus_km(table: pd.DataFrame, estimates: pd.DataFrame) -> Figure:
     ax.legend(loc="upper left", frameon=False, fontsize=8)
     ax.grid(alpha=0.3)
     figure.tight_layout()
+    ajm, kmm = f"{incidence.AALEN_JOHANSEN}_next_referral", f"{incidence.KAPLAN_MEIER}_next_referral"
+    aj_risks = [_published_risk(estimates, ajm, "all", m) for m in (6, 12, 24)]
+    km_risks = [_published_risk(estimates, kmm, "all", m) for m in (6, 12, 24)]
     alt = (
         "Step chart comparing two estimates of the cumulative incidence of re-referral for all leavers. "
-        f"Aalen-Johansen, with reaching 18 as a competing event: {_value_at(aj, 6)} by 6 months, {_value_at(aj, 12)} "
-        f"by 12 months, {_value_at(aj, 24)} by 24 months. Kaplan-Meier, which treats reaching 18 as censoring and is "
-        f"shown only as a sensitivity: {_value_at(km, 6)}, {_value_at(km, 12)} and {_value_at(km, 24)}; it runs above "
+        f"Aalen-Johansen, with reaching 18 as a competing event: {aj_risks[0]} by 6 months, {aj_risks[1]} "
+        f"by 12 months, {aj_risks[2]} by 24 months. Kaplan-Meier, which treats reaching 18 as censoring and is "
+        f"shown only as a sensitivity: {km_risks[0]}, {km_risks[1]} and {km_risks[2]}; it runs above "
         f"Aalen-Johansen because it counts risk after the child can no longer be referred.{alt_truth}"
     )
     return Figure(figure, alt)
@@ -182,7 +191,7 @@ def _hazard_ratios(ratios: pd.DataFrame) -> Figure:
     low, high = ax.get_xlim()
     ax.set_xticks([t for t in ticks if low <= t <= high], [f"{t:g}" for t in ticks if low <= t <= high])
     ax.minorticks_off()
-    ax.set_yticks(range(len(terms)), [t.replace("_", " ") for t in terms])
+    ax.set_yticks(range(len(terms)), [TERM_LABELS.get(t, t.replace("_", " ")) for t in terms])
     ax.invert_yaxis()
     ax.set_xlabel("Hazard ratio of re-referral (log scale), 95% CI clustered by child")
     ax.set_title("What drives re-referral: hazard ratios against the truth")

@@ -7,11 +7,21 @@ log(-log) scale, so they stay inside 0 to 1: for a cumulative incidence F,
 ``F ** exp(±1.96 se / (F log F))`` (Pintilie, *Competing Risks*, 2006; as R's
 ``tidycmprsk``), and for Kaplan-Meier the same on the survival S.
 
-Disclosure: a curve is published only at whole months; a month is shown only
-when at least ``threshold`` events have happened since the last month shown
-(so no step rests on fewer children, and no step can be tied to one child's
-event day), and the curve stops before the first month at which fewer than
-``threshold`` children are still followed.
+Disclosure (the suite's rule: counts from 1 up to ``threshold`` are
+suppressed, so a published step must rest on ``threshold + 1`` events or
+more). A curve is published only at whole months; a month is shown only when
+at least ``threshold + 1`` events have happened since the last month shown, or
+none (a flat stretch), so no step can be tied to fewer children or to one
+child's event day. The curve runs to the last month at which at least
+``threshold + 1`` leavers are still followed; events too few to publish at the
+end are merged into the last published step (the step moves later) rather than
+cutting the curve short. The risk windows (6, 12, 24 months) are shown
+whenever the same rule allows (not when the events after the last window
+number 1 to ``threshold``, which must merge into its step), and the published risk at a window is the
+curve's published value there, so no published risk differs from a published
+curve point by a step on fewer children. Numbers at risk are rounded to the
+nearest 5 and shown only above the threshold, so the drop between two of them
+never reveals a count from 1 to the threshold.
 """
 
 from __future__ import annotations
@@ -109,31 +119,75 @@ def interval_from_survival(incidence: np.ndarray, se: np.ndarray) -> tuple[np.nd
     return 1 - high_s, 1 - low_s
 
 
-def published_curve(
-    frame: pd.DataFrame, curve: Curve, *, threshold: int, method: str, max_months: int = MAX_MONTHS
-) -> pd.DataFrame:
-    """The curve at whole months, keeping only steps that rest on at least ``threshold`` events.
+def round_to_five(count: int | np.ndarray) -> np.ndarray:
+    """Counts rounded to the nearest multiple of 5 (halves up), as published numbers at risk are."""
+    return (5 * np.floor(np.asarray(count, dtype=float) / 5 + 0.5)).astype(int)
 
-    Rows: ``month``, ``cumulative_incidence``, ``ci_lower``, ``ci_upper``,
-    ``number_at_risk`` (leavers followed beyond that month). Month 0 is shown
-    when at least ``threshold`` leavers are at risk; a month is shown when at
-    least ``threshold`` events have accumulated since the previous month shown,
-    and none after the first month with fewer than ``threshold`` at risk.
+
+def published_months(
+    frame: pd.DataFrame, *, threshold: int, windows: tuple[int, ...] = (), max_months: int = MAX_MONTHS
+) -> list[int]:
+    """The whole months at which a curve may be published (see the module docstring for the rule).
+
+    A step between two published months rests on ``threshold + 1`` events or
+    more, or on none (the curve is flat there). The curve runs to the last month
+    with at least ``threshold + 1`` leavers followed: events too few to publish
+    at the end are merged into the last step with events (the flat points after
+    it are dropped) rather than cutting the curve short, even when that step
+    ended at a window, whose risk is then withheld. A window month (6, 12, 24)
+    is otherwise published whenever it can be: when fewer than
+    ``threshold + 1`` events have gathered since the last published month, that
+    month (if it is neither month 0, nor a window, nor flat) moves to the window.
     """
+    minimum = threshold + 1
     days = frame[d.DURATION].to_numpy(dtype=float)
     events = frame[d.EVENT_FLAG].to_numpy(dtype=bool)
+    months = np.arange(max_months + 1)
+    at_risk = (days[None, :] > months[:, None] * d.DAYS_PER_MONTH).sum(axis=1)
+    followed = np.nonzero(at_risk >= minimum)[0]
+    if not len(followed):
+        return []
+    last = int(followed[-1])
+    shown, steps, pending = [0], [0], 0  # steps[i]: events between shown[i - 1] and shown[i]
+    for month in range(1, last + 1):
+        pending += int((events & (days > (month - 1) * d.DAYS_PER_MONTH) & (days <= month * d.DAYS_PER_MONTH)).sum())
+        ends = month == last or month in windows
+        if pending >= minimum or (ends and pending == 0):
+            shown.append(month)
+            steps.append(pending)
+            pending = 0
+        elif ends and month == last:
+            # Too few events at the end: merge them into the last real step (flat points after it go), so
+            # the curve is not cut short while more than the threshold are followed; a window can move here.
+            real = max(i for i, events_in_step in enumerate(steps) if i == 0 or events_in_step > 0)
+            if real > 0:  # without a real step the curve ends at its last flat point
+                shown, steps = shown[: real + 1], steps[: real + 1]
+                shown[-1], steps[-1] = month, steps[-1] + pending
+        elif ends and shown[-1] != 0 and shown[-1] not in windows and steps[-1] > 0:
+            shown[-1], steps[-1] = month, steps[-1] + pending  # move the step before to the window
+            pending = 0
+    return shown
+
+
+def published_curve(
+    frame: pd.DataFrame,
+    curve: Curve,
+    *,
+    threshold: int,
+    method: str,
+    windows: tuple[int, ...] = (),
+    max_months: int = MAX_MONTHS,
+) -> pd.DataFrame:
+    """The curve at the months of :func:`published_months`, with its interval and the number at risk.
+
+    Rows: ``month``, ``cumulative_incidence``, ``ci_lower``, ``ci_upper``,
+    ``number_at_risk`` (leavers followed beyond that month, rounded to the
+    nearest 5).
+    """
+    days = frame[d.DURATION].to_numpy(dtype=float)
     rows = []
-    pending = 0
-    for month in range(0, max_months + 1):
+    for month in published_months(frame, threshold=threshold, windows=windows, max_months=max_months):
         limit = month * d.DAYS_PER_MONTH
-        at_risk = int((days > limit).sum())
-        if at_risk < threshold:
-            break
-        if month > 0:
-            pending += int((events & (days > (month - 1) * d.DAYS_PER_MONTH) & (days <= limit)).sum())
-            if pending and pending < threshold:
-                continue
-        pending = 0
         value, se = curve.at(np.floor(limit))
         if method == KAPLAN_MEIER:
             low, high = interval_from_survival(value, se)
@@ -145,14 +199,19 @@ def published_curve(
                 "cumulative_incidence": float(value[0]),
                 "ci_lower": float(low[0]),
                 "ci_upper": float(high[0]),
-                "number_at_risk": at_risk,
+                "number_at_risk": int(round_to_five(int((days > limit).sum()))),
             }
         )
     return pd.DataFrame(rows, columns=["month", "cumulative_incidence", "ci_lower", "ci_upper", "number_at_risk"])
 
 
 def curves_by_pathway(
-    frame: pd.DataFrame, endpoint: d.Endpoint, *, threshold: int, pathways: tuple[str, ...]
+    frame: pd.DataFrame,
+    endpoint: d.Endpoint,
+    *,
+    threshold: int,
+    pathways: tuple[str, ...],
+    windows: tuple[int, ...] = (),
 ) -> tuple[pd.DataFrame, dict[tuple[str, str], Curve]]:
     """Published Aalen-Johansen and Kaplan-Meier curves for all leavers and each pathway.
 
@@ -170,7 +229,7 @@ def curves_by_pathway(
             else:
                 curve = kaplan_meier(group[d.DURATION], group[d.STATUS] == d.EVENT)
             curves[(method, pathway)] = curve
-            table = published_curve(group, curve, threshold=threshold, method=method)
+            table = published_curve(group, curve, threshold=threshold, method=method, windows=windows)
             parts.append(table.assign(endpoint=endpoint.name, method=method, pathway=pathway))
     if not parts:
         return pd.DataFrame(columns=CURVE_COLUMNS), curves
@@ -180,15 +239,28 @@ def curves_by_pathway(
 def numbers_at_risk(
     frame: pd.DataFrame, endpoint: d.Endpoint, *, threshold: int, pathways: tuple[str, ...], months: tuple[int, ...]
 ) -> pd.DataFrame:
-    """Leavers still followed beyond each month, for all leavers and each pathway; fewer than ``threshold`` left out."""
+    """Leavers still followed beyond each month, for all leavers and each pathway, rounded to the nearest 5.
+
+    Months with ``threshold`` or fewer leavers followed are left out. Rounding
+    to 5s means that no drop between two published counts (here or in the
+    curve table) tells how many children, from 1 to the threshold, left
+    follow-up in between.
+    """
     rows = []
     groups = [("all", frame)] + [(p, frame[frame["pathway"] == p]) for p in pathways]
     for pathway, group in groups:
         days = group[d.DURATION].to_numpy(dtype=float)
         for month in months:
             at_risk = int((days > month * d.DAYS_PER_MONTH).sum())
-            if at_risk >= threshold:
-                rows.append({"endpoint": endpoint.name, "pathway": pathway, "month": month, "number_at_risk": at_risk})
+            if at_risk > threshold:
+                rows.append(
+                    {
+                        "endpoint": endpoint.name,
+                        "pathway": pathway,
+                        "month": month,
+                        "number_at_risk": int(round_to_five(at_risk)),
+                    }
+                )
     return pd.DataFrame(rows, columns=["endpoint", "pathway", "month", "number_at_risk"])
 
 

@@ -138,21 +138,28 @@ def fit_cox(
     *,
     model: str,
     cluster: str | None = "child_id",
-    strata: str | None = None,
+    strata: str | Sequence[str] | None = None,
     entry: str | None = None,
     truth: dict[str, float] | None = None,
     note: str = "",
 ) -> CoxFit:
-    """Cox model of the cause-specific hazard (lifelines, Efron ties), robust SEs clustered by ``cluster``."""
+    """Cox model of the cause-specific hazard (lifelines, Efron ties), robust SEs clustered by ``cluster``.
+
+    ``strata`` is one column or several (lifelines takes either); rows with a
+    stratum unrecorded are left out with the other incomplete cases.
+    """
     from lifelines import CoxPHFitter
     from lifelines.exceptions import ConvergenceError
 
-    design_ = design(frame, terms)
+    strata_columns = [strata] if isinstance(strata, str) else list(strata or [])
+    complete = frame[frame[strata_columns].notna().all(axis=1)] if strata_columns else frame
+    design_ = design(complete, terms)
     if design_.reason:
         return CoxFit(model, design_, None, not_estimable(model, terms, design_.reason, design_))
     rows = [not_estimable_row(model, t, r, n=len(design_.frame), events=design_.events) for t, r in design_.dropped]
     columns = [d.DURATION, d.EVENT_FLAG, *design_.terms]
-    for extra in (cluster, strata, entry):
+    # Several strata come as a list: add each column, never the list itself (that was a TypeError).
+    for extra in [cluster, *strata_columns, entry]:
         if extra and extra not in columns:
             columns.append(extra)
     fitter = CoxPHFitter()
@@ -165,7 +172,7 @@ def fit_cox(
                 event_col=d.EVENT_FLAG,
                 cluster_col=cluster,
                 robust=cluster is not None,
-                strata=strata,
+                strata=strata_columns or None,
                 entry_col=entry,
             )
     except (ConvergenceError, np.linalg.LinAlgError, ValueError) as error:
