@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import subprocess
 import sys
 import time
@@ -49,13 +48,20 @@ BAD_EVERY = 4
 CHUNK = 500_000
 
 LOAD = """
-import json, sys
+import hashlib, json, resource, sys
 from datetime import date
 from outcomes.loading import load_data
 result = load_data(sys.argv[1], today=date(2024, 6, 1))
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # before the rejects are hashed (that costs memory too)
+digest = hashlib.sha256()
+for start in range(0, max(len(result.rejects), 1), 100_000):  # the bytes of rejects.to_csv(index=False), in slices
+    part = result.rejects.iloc[start : start + 100_000]
+    digest.update(part.to_csv(index=False, header=start == 0, lineterminator="\\n").encode())
 print(json.dumps({name: [c.read, c.accepted, c.rejected] for name, c in result.counts.items()}))
-print(len(result.rejects))
+print(len(result.rejects), peak, digest.hexdigest())
 """
+"""Run in the child: load the folder, then print the counts, and the reject lines, the peak resident memory
+of the load (KiB) and the SHA-256 of the rejects as CSV, so that two loaders' rejects can be compared."""
 
 
 def _required_tables(folder: Path) -> list[str]:
@@ -130,16 +136,18 @@ def measure(python: str, folder: Path) -> dict[str, object]:
     seconds = time.perf_counter() - began
     if completed.returncode != 0:
         raise SystemExit(f"load_data failed ({completed.returncode}):\n{completed.stderr[-4000:]}")
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024  # KiB on Linux
     counts_line, rejects_line = completed.stdout.strip().splitlines()[-2:]
     counts = json.loads(counts_line)
+    reject_lines, peak_kib, rejects_sha256 = rejects_line.split()
+    peak = int(peak_kib) * 1024  # ru_maxrss is in KiB on Linux
     return {
         "folder": folder.name,
         "largest_file_mb": round(largest / 1e6, 1),
         "education_rows": counts["education"][0],
         "accepted": counts["education"][1],
         "rejected": counts["education"][2],
-        "reject_lines": int(rejects_line),
+        "reject_lines": int(reject_lines),
+        "rejects_sha256": rejects_sha256,
         "seconds": round(seconds, 1),
         "peak_rss_mb": round(peak / 1e6),
         "peak_over_file": round(peak / largest, 2),
