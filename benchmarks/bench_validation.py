@@ -132,7 +132,11 @@ def measure(python: str, folder: Path) -> dict[str, object]:
     """Load ``folder`` in a child process; its wall time and peak resident memory."""
     largest = max(path.stat().st_size for path in folder.glob("*.csv"))
     began = time.perf_counter()
-    completed = subprocess.run([python, "-c", LOAD, str(folder)], capture_output=True, text=True, check=False)
+    # Run in the data folder: from a checkout, ``python -c`` would import that checkout's ``outcomes`` (the
+    # current directory comes first on the path), whatever interpreter ``--python`` names.
+    completed = subprocess.run(
+        [python, "-c", LOAD, str(folder)], capture_output=True, text=True, check=False, cwd=folder
+    )
     seconds = time.perf_counter() - began
     if completed.returncode != 0:
         raise SystemExit(f"load_data failed ({completed.returncode}):\n{completed.stderr[-4000:]}")
