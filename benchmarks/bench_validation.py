@@ -24,9 +24,10 @@ flag. Two folders are built once into ``--cache`` and reused:
 
 Each folder is loaded with :func:`outcomes.loading.load_data` in a child
 process run by ``--python`` (so that another checkout's code can be measured
-with its own interpreter), and the child's peak resident memory
+with its own interpreter), and the child's own peak resident memory
 (``ru_maxrss``) and wall time are reported with the ratio of the peak to the
-size of the largest file. One JSON line per folder.
+size of the largest file, with the SHA-256 of the rejects as CSV (so that two
+loaders' rejects can be compared). One JSON line per folder.
 """
 
 from __future__ import annotations
@@ -168,8 +169,7 @@ def main() -> None:
     folders = build(args.cache, args.rows)
     for name, folder in folders.items():
         if args.only in (None, name):
-            # One child per measurement: ru_maxrss of RUSAGE_CHILDREN is the largest child so far, so
-            # each measurement runs from a fresh parent.
+            # One process per measurement, so that no folder's run shares a process with another's.
             if args.only is None:
                 command = [sys.executable, __file__, "--python", args.python, "--rows", str(args.rows)]
                 command += ["--cache", str(args.cache), "--only", name]
