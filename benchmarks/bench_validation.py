@@ -24,16 +24,16 @@ flag. Two folders are built once into ``--cache`` and reused:
 
 Each folder is loaded with :func:`outcomes.loading.load_data` in a child
 process run by ``--python`` (so that another checkout's code can be measured
-with its own interpreter), and the child's peak resident memory
+with its own interpreter), and the child's own peak resident memory
 (``ru_maxrss``) and wall time are reported with the ratio of the peak to the
-size of the largest file. One JSON line per folder.
+size of the largest file, with the SHA-256 of the rejects as CSV (so that two
+loaders' rejects can be compared). One JSON line per folder.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import resource
 import subprocess
 import sys
 import time
@@ -49,13 +49,20 @@ BAD_EVERY = 4
 CHUNK = 500_000
 
 LOAD = """
-import json, sys
+import hashlib, json, resource, sys
 from datetime import date
 from outcomes.loading import load_data
 result = load_data(sys.argv[1], today=date(2024, 6, 1))
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # before the rejects are hashed (that costs memory too)
+digest = hashlib.sha256()
+for start in range(0, max(len(result.rejects), 1), 100_000):  # the bytes of rejects.to_csv(index=False), in slices
+    part = result.rejects.iloc[start : start + 100_000]
+    digest.update(part.to_csv(index=False, header=start == 0, lineterminator="\\n").encode())
 print(json.dumps({name: [c.read, c.accepted, c.rejected] for name, c in result.counts.items()}))
-print(len(result.rejects))
+print(len(result.rejects), peak, digest.hexdigest())
 """
+"""Run in the child: load the folder, then print the counts, and the reject lines, the peak resident memory
+of the load (KiB) and the SHA-256 of the rejects as CSV, so that two loaders' rejects can be compared."""
 
 
 def _required_tables(folder: Path) -> list[str]:
@@ -126,20 +133,26 @@ def measure(python: str, folder: Path) -> dict[str, object]:
     """Load ``folder`` in a child process; its wall time and peak resident memory."""
     largest = max(path.stat().st_size for path in folder.glob("*.csv"))
     began = time.perf_counter()
-    completed = subprocess.run([python, "-c", LOAD, str(folder)], capture_output=True, text=True, check=False)
+    # Run in the data folder: from a checkout, ``python -c`` would import that checkout's ``outcomes`` (the
+    # current directory comes first on the path), whatever interpreter ``--python`` names.
+    completed = subprocess.run(
+        [python, "-c", LOAD, str(folder)], capture_output=True, text=True, check=False, cwd=folder
+    )
     seconds = time.perf_counter() - began
     if completed.returncode != 0:
         raise SystemExit(f"load_data failed ({completed.returncode}):\n{completed.stderr[-4000:]}")
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024  # KiB on Linux
     counts_line, rejects_line = completed.stdout.strip().splitlines()[-2:]
     counts = json.loads(counts_line)
+    reject_lines, peak_kib, rejects_sha256 = rejects_line.split()
+    peak = int(peak_kib) * 1024  # ru_maxrss is in KiB on Linux
     return {
         "folder": folder.name,
         "largest_file_mb": round(largest / 1e6, 1),
         "education_rows": counts["education"][0],
         "accepted": counts["education"][1],
         "rejected": counts["education"][2],
-        "reject_lines": int(rejects_line),
+        "reject_lines": int(reject_lines),
+        "rejects_sha256": rejects_sha256,
         "seconds": round(seconds, 1),
         "peak_rss_mb": round(peak / 1e6),
         "peak_over_file": round(peak / largest, 2),
@@ -156,8 +169,7 @@ def main() -> None:
     folders = build(args.cache, args.rows)
     for name, folder in folders.items():
         if args.only in (None, name):
-            # One child per measurement: ru_maxrss of RUSAGE_CHILDREN is the largest child so far, so
-            # each measurement runs from a fresh parent.
+            # One process per measurement, so that no folder's run shares a process with another's.
             if args.only is None:
                 command = [sys.executable, __file__, "--python", args.python, "--rows", str(args.rows)]
                 command += ["--cache", str(args.cache), "--only", name]

@@ -45,6 +45,7 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 import pyarrow
+import pyarrow.compute as pyarrow_compute
 from pandas.api.types import union_categoricals
 
 from outcomes.config import Settings
@@ -150,11 +151,16 @@ class _Problems:
         pii: bool,
         stage: int = _BEFORE_KEYS,
         shown: bool = False,
+        rows: pd.DataFrame | None = None,
     ) -> None:
-        """Problems with the rows at ``positions`` (index labels) of ``frame`` (which carries ROW and FILE_COLUMN)."""
+        """Problems with the rows at ``positions`` (index labels) of ``frame`` (which carries ROW and FILE_COLUMN).
+
+        ``rows``, when given, are those rows already taken out of ``frame``: looking labels up in a whole
+        table builds (and keeps, with the table) a hash table of its index, some 30 bytes a row.
+        """
         if not len(positions):
             return
-        rows = frame.loc[positions]
+        rows = frame.loc[positions] if rows is None else rows
         texts = list(values) if shown else [_shown(value, pii) for value in values]
         self.parts.append(
             pd.DataFrame(
@@ -534,19 +540,56 @@ class _Judged:
 
     name: str
     file: str
-    frame: pd.DataFrame  # accepted rows, typed, with ROW, FILE_COLUMN and POSITION
+    frame: pd.DataFrame  # accepted rows, typed, with ROW and FILE_COLUMN, indexed by position
     read: int
     rejected: int
 
 
-def _arrow_strings(frame: pd.DataFrame) -> pd.DataFrame:
-    """Text columns as Arrow strings (a few bytes a value rather than a Python object each)."""
+_INT32_MAX = np.iinfo(np.int32).max
+
+
+class _EmptyText:
+    """One Arrow array of missing text per length, shared by every empty text column of every batch.
+
+    A column with no value at all (the identifier columns of pupil records, say) still costs 8 bytes a row
+    as its own Arrow array (the offsets); Arrow arrays cannot change, so one array can stand for them all.
+    """
+
+    def __init__(self) -> None:
+        self._arrays: dict[tuple[int, object], pyarrow.Array] = {}
+
+    def share(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """``frame`` with each Arrow text column that holds no value replaced by the shared one."""
+        for name in frame.columns:
+            array = frame[name].array
+            if _empty_text(array):
+                frame[name] = pd.Series(self.of(array, len(array)), index=frame.index)
+        return frame
+
+    def of(self, like: pd.arrays.ArrowStringArray, length: int) -> pd.arrays.ArrowStringArray:
+        """The shared column of ``length`` missing values, of the Arrow type of ``like``."""
+        kind = like._pa_array.type
+        empty = self._arrays.setdefault((length, kind), pyarrow.nulls(length, kind))
+        return pd.arrays.ArrowStringArray(pyarrow.chunked_array([empty]))
+
+
+def _empty_text(array: object) -> bool:
+    return isinstance(array, pd.arrays.ArrowStringArray) and array._pa_array.null_count == len(array)
+
+
+def _arrow_strings(frame: pd.DataFrame, empty: _EmptyText | None = None) -> pd.DataFrame:
+    """Text columns as Arrow strings (a few bytes a value rather than a Python object each).
+
+    Empty text columns share one array (``empty``), and row numbers are held in 4 bytes where they fit.
+    """
     for name in frame.columns:
         if isinstance(frame[name].dtype, pd.StringDtype) and frame[name].dtype.storage != "pyarrow":
             frame[name] = frame[name].astype(ARROW_STRING)
     if FILE_COLUMN in frame.columns and frame[FILE_COLUMN].dtype == object:
         frame[FILE_COLUMN] = frame[FILE_COLUMN].astype("category")
-    return frame
+    if ROW in frame.columns and len(frame) and frame[ROW].dtype == np.int64 and frame[ROW].max() <= _INT32_MAX:
+        frame[ROW] = frame[ROW].astype(np.int32)  # read as int64 where used (rejects, messages)
+    return empty.share(frame) if empty is not None else frame
 
 
 def _concat(parts: list[pd.DataFrame]) -> pd.DataFrame:
@@ -570,10 +613,51 @@ def _take(frame: pd.DataFrame, keep: np.ndarray) -> pd.DataFrame:
     if keep.all():
         return frame
     index = frame.index[keep]
+    empty = _EmptyText()  # an empty text column is not filtered (that would give it buffers of its own)
     columns = {}
     for name in list(frame.columns):
-        columns[name] = pd.Series(frame.pop(name).array[keep], index=index)
+        array = frame.pop(name).array
+        columns[name] = pd.Series(empty.of(array, len(index)) if _empty_text(array) else array[keep], index=index)
     return pd.DataFrame(columns, index=index, copy=False)
+
+
+def _may_repeat(parts: list[pd.DataFrame], key: list[str]) -> bool:
+    """False when no two rows of ``parts`` (accepted rows, then rows condemned in their batch) share a key.
+
+    Found in Arrow for a single text key, without the codes, sorts and positions of the full search (more
+    than 100 bytes a row): keys that rise strictly down the accepted rows (record ids usually do) are
+    distinct at the cost of a bit a row, and only the condemned rows are then hashed. Otherwise every key is
+    hashed once. True (search) for other keys.
+    """
+    arrays = [part[key[0]].array for part in parts] if len(key) == 1 else []
+    if not arrays or not all(isinstance(array, pd.arrays.ArrowStringArray) for array in arrays):
+        return True
+    if len({array._pa_array.type for array in arrays}) > 1:
+        return True
+    accepted = arrays[0]._pa_array
+    condemned = pyarrow.chunked_array(
+        [chunk for array in arrays[1:] for chunk in array._pa_array.chunks], type=accepted.type
+    )
+    if accepted.null_count == 0 and _strictly_rising(accepted):
+        if not len(condemned):
+            return False
+        if _distinct(condemned) != len(condemned) - condemned.null_count:
+            return True
+        # The set is of the condemned keys (the fewer): the accepted ones are only looked up.
+        return bool(pyarrow_compute.any(pyarrow_compute.is_in(accepted, value_set=condemned)).as_py())
+    everything = pyarrow.chunked_array([*accepted.chunks, *condemned.chunks], type=accepted.type)
+    return _distinct(everything) != len(everything) - everything.null_count
+
+
+def _strictly_rising(values: pyarrow.ChunkedArray) -> bool:
+    if len(values) < 2:
+        return True
+    later = pyarrow_compute.greater(values.slice(1), values.slice(0, len(values) - 1))
+    return bool(pyarrow_compute.all(later).as_py())
+
+
+def _distinct(values: pyarrow.ChunkedArray) -> int:
+    return int(pyarrow_compute.count_distinct(values, mode="only_valid").as_py())
 
 
 def _key_codes(columns: list[pd.Series]) -> np.ndarray:
@@ -604,7 +688,8 @@ def _judge_batches(
     schema = _table_schema(table)
     key = list(table.key)
     kept: list[pd.DataFrame] = []
-    condemned_keys: list[pd.DataFrame] = []  # the key, ROW and FILE_COLUMN of rows rejected in their batch
+    condemned_keys: list[pd.DataFrame] = []  # the key, ROW, FILE_COLUMN and POSITION of rows rejected in their batch
+    empty = _EmptyText()
     read = rejected = 0
     for raw in batches:
         if pii_in_file is None:
@@ -624,10 +709,11 @@ def _judge_batches(
         _apply_model(table, typed, problems, unreadable, schema)
         bad = np.isin(typed.index.to_numpy(), problems.positions(name, first_part))
         rejected += int(bad.sum())
-        typed[POSITION] = typed.index.to_numpy()
-        if all(k in typed.columns for k in key):
-            condemned_keys.append(_arrow_strings(typed.loc[bad, [*key, ROW, FILE_COLUMN, POSITION]].copy(deep=False)))
-        kept.append(_arrow_strings(typed[~bad].copy(deep=False)))
+        if all(k in typed.columns for k in key) and bad.any():
+            condemned = typed.loc[bad, [*key, ROW, FILE_COLUMN]].copy(deep=False)
+            condemned[POSITION] = condemned.index.to_numpy()
+            condemned_keys.append(_arrow_strings(condemned))
+        kept.append(_arrow_strings(typed[~bad].copy(deep=False), empty))
         del typed, raw
         _trim()
     frame = _concat(kept)
@@ -643,7 +729,11 @@ def _duplicates(
 ) -> tuple[pd.DataFrame, int]:
     """Reject every row whose key an earlier row of the table had (the first is kept, even if rejected)."""
     key = list(table.key)
-    everything = _concat([frame[[*key, ROW, FILE_COLUMN, POSITION]].copy(), *condemned])
+    if not _may_repeat([frame, *condemned], key):
+        return frame, 0
+    accepted_keys = frame[[*key, ROW, FILE_COLUMN]].copy()
+    accepted_keys[POSITION] = frame.index.to_numpy()
+    everything = _concat([accepted_keys, *condemned])
     order = np.argsort(everything[POSITION].to_numpy(), kind="stable")
     codes = _key_codes([everything[k] for k in key])[order]
     keyed = codes >= 0
@@ -669,7 +759,7 @@ def _duplicates(
         name, by_position.set_index(POSITION, drop=False), duplicate_positions, "+".join(key), values, rules, "T08",
         pii=False,
     )  # fmt: skip
-    in_frame = np.isin(frame[POSITION].to_numpy(), duplicate_positions)
+    in_frame = np.isin(frame.index.to_numpy(), duplicate_positions)
     # Rows already condemned in their batch were counted there; only the kept ones are newly rejected.
     return _take(frame, ~in_frame), int(in_frame.sum())
 
@@ -704,13 +794,16 @@ def _record_rule(
     problems: _Problems,
 ) -> None:
     pii = set(TABLES[table].pii_columns)
-    indexes = frame.index[failing]
-    parts = [frame.loc[indexes, column].tolist() for column in columns]
+    rows = frame[failing]  # by mask, not by label (see _Problems.add)
+    indexes = rows.index
+    parts = [rows[column].tolist() for column in columns]
     values = [
         " | ".join(_shown(value, column in pii) for value, column in zip(row, columns, strict=True))
         for row in zip(*parts, strict=True)
     ]
-    problems.add(table, frame, indexes.to_numpy(), "+".join(columns), values, message, code, pii=False, shown=True)
+    problems.add(
+        table, frame, indexes.to_numpy(), "+".join(columns), values, message, code, pii=False, shown=True, rows=rows
+    )
 
 
 def _warnings(accepted: dict[str, pd.DataFrame], data_end: pd.Timestamp) -> tuple[pd.DataFrame, dict[str, int]]:
@@ -729,11 +822,11 @@ def _warnings(accepted: dict[str, pd.DataFrame], data_end: pd.Timestamp) -> tupl
             if column_name in frame.columns and _kind(column) == "date":
                 late = (frame[column_name].notna() & (frame[column_name] > data_end)).to_numpy()
                 if late.any():
-                    indexes = frame.index[late].to_numpy()
+                    rows = frame[late]
                     found.add(
-                        name, frame, indexes, column_name, frame.loc[indexes, column_name],
+                        name, frame, rows.index.to_numpy(), column_name, rows[column_name],
                         f"date is after the data end ({data_end:%Y-%m-%d})", DATA_END_RULE.code,
-                        pii=column_name in table.pii_columns,
+                        pii=column_name in table.pii_columns, rows=rows,
                     )  # fmt: skip
     return found.frame(), found.rows_per_table()
 
