@@ -229,22 +229,36 @@ def ame_rows(fit: LogitFit, welfare: pd.DataFrame, threshold: int, truth: Placem
         effect, se = average_discrete_change(fit, present, own_positions(columns, present, own), rows_mask)
         true_effect = truth.discrete_change(welfare, variable, rows_mask) if truth is not None else np.nan
         rows.append(
-            {
-                "model": AME_MODEL,
-                "term": variable,
-                "estimate": 100 * effect,
-                "ci_lower": 100 * (effect - Z95 * se),
-                "ci_upper": 100 * (effect + Z95 * se),
-                "p_value": _p_value(effect, se),
-                "scale": PERCENTAGE_POINTS,
-                "n": n,
-                "events": events,
-                "true_value": 100 * true_effect,
-                "note": "average discrete change (flag on minus off) over the referrals that record it; "
+            _percentage_points_row(
+                AME_MODEL,
+                variable,
+                effect,
+                se,
+                _p_value(effect, se),
+                n=n,
+                events=events,
+                true_value=100 * true_effect,
+                note="average discrete change (flag on minus off) over the referrals that record it; "
                 "delta-method CI clustered by local authority",
-            }
+            )
         )
     return rows
+
+
+def _percentage_points_row(
+    model: str, term: str, estimate: float, se: float, p_value: float, **columns: object
+) -> dict[str, object]:
+    """An estimate on the probability scale, with its Wald 95% interval, as a row in percentage points."""
+    return {
+        "model": model,
+        "term": term,
+        "estimate": 100 * estimate,
+        "ci_lower": 100 * (estimate - Z95 * se),
+        "ci_upper": 100 * (estimate + Z95 * se),
+        "p_value": p_value,
+        "scale": PERCENTAGE_POINTS,
+        **columns,
+    }
 
 
 def own_positions(columns: list[str], present: list[str], own: np.ndarray) -> np.ndarray:
@@ -302,18 +316,16 @@ def lpm_rows(frame: pd.DataFrame, threshold: int) -> tuple[list[dict], list[str]
             continue
         estimate, se = float(result.params[term]), float(result.std_errors[term])
         rows.append(
-            {
-                "model": LPM_MODEL,
-                "term": term,
-                "estimate": 100 * estimate,
-                "ci_lower": 100 * (estimate - Z95 * se),
-                "ci_upper": 100 * (estimate + Z95 * se),
-                "p_value": float(result.pvalues[term]),
-                "scale": PERCENTAGE_POINTS,
-                "n": n,
-                "events": events,
-                "note": "linear probability, local-authority and year fixed effects, CI clustered by local authority",
-            }
+            _percentage_points_row(
+                LPM_MODEL,
+                term,
+                estimate,
+                se,
+                float(result.pvalues[term]),
+                n=n,
+                events=events,
+                note="linear probability, local-authority and year fixed effects, CI clustered by local authority",
+            )
         )
     # fitted_values include the absorbed fixed effects (linearmodels: absorbed_effects is their part of them).
     fitted = np.asarray(result.fitted_values).ravel()
